@@ -1,0 +1,208 @@
+"""massage-assistant: run, check, history, listen, devices."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .routine import RoutineError, bundled_routines_dir, check_files, load_routine
+
+EXIT_BAD_INPUT = 2
+EXIT_NO_DEVICE = 3
+
+
+def resolve_routine(name: str) -> Path:
+    """A path, or the name of a bundled routine ("lower-back")."""
+    p = Path(name)
+    if p.exists():
+        return p
+    bundled = bundled_routines_dir() / f"{name.removesuffix('.yaml')}.yaml"
+    return bundled if bundled.exists() else p
+
+
+def _voice_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--voice", help="TTS voice id or name fragment (default: English)")
+    p.add_argument("--rate", type=int, default=165, help="speaking rate, words per minute")
+    p.add_argument("--volume", type=float, default=1.0, help="0..1")
+
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["pocketsphinx", "vosk"],
+                   help="recognizer (default: vosk if a model is in models/, else pocketsphinx)")
+    p.add_argument("--model", help="vosk model directory")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="massage-assistant", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="guide a massage routine")
+    run.add_argument("routine", help="routine file, or a bundled name such as lower-back")
+    run.add_argument("--mic-file", help="read the microphone from this audio file")
+    run.add_argument("--speaker-file", help="write everything said into this WAV")
+    run.add_argument("--journal", help="event journal (JSON Lines); default: your data folder")
+    run.add_argument("--realtime", action="store_true", help="pace a file run like a live one")
+    run.add_argument("--quiet", action="store_true", help="do not print what is said")
+    _engine_args(run)
+    _voice_args(run)
+
+    check = sub.add_parser("check", help="validate routine files")
+    check.add_argument("files", nargs="+")
+
+    hist = sub.add_parser("history", help="past sessions, their stops and pain")
+    hist.add_argument("--json", action="store_true")
+
+    listen = sub.add_parser("listen", help="print each command as it is heard")
+    listen.add_argument("--mic-file", help="read from this audio file instead of the microphone")
+    listen.add_argument("--journal", help="write heard events here")
+    _engine_args(listen)
+
+    sub.add_parser("devices", help="list audio devices")
+    return ap
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    bad = check_files(args.files, lambda line: print(line, file=sys.stderr))
+    if bad:
+        return EXIT_BAD_INPUT
+    print(f"{len(args.files)} routine file(s) OK")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .audio import RATE
+    from .history import used_today
+    from .journal import Journal, new_journal_path
+    from .player import Player
+    from .recognizers import RecognizerError, make_recognizer
+    from .runner import DeviceError, Driver, check_devices, prerender, run_file, run_live
+    from .voice import TtsError, Voice, VoiceSettings
+
+    try:
+        routine = load_routine(resolve_routine(args.routine))
+    except RoutineError as e:
+        print(e, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.mic_file and not Path(args.mic_file).is_file():
+        print(f"{args.mic_file}: no such microphone file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.mic_file:
+        try:
+            inp, out = check_devices()
+        except DeviceError as e:
+            print(f"Cannot start: {e}", file=sys.stderr)
+            return EXIT_NO_DEVICE
+        print(f"Microphone: {inp['name']}   Speaker: {out['name']}")
+    try:
+        recognizer = make_recognizer(args.engine, args.model)
+    except RecognizerError as e:
+        print(f"Cannot start: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    settings = VoiceSettings(voice=args.voice, rate=args.rate, volume=max(0.0, min(1.0, args.volume)))
+    voice = Voice(settings, RATE)
+    try:
+        prerender(voice, routine)
+    except TtsError as e:
+        print(f"Cannot start: text to speech failed: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    journal_path = Path(args.journal) if args.journal else new_journal_path(routine.name)
+    journal = Journal(journal_path)
+    journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
+                  engine=recognizer.name, mic=args.mic_file or "live",
+                  started=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    show = (lambda _s: None) if args.quiet else print
+    driver = Driver(routine, recognizer, voice, Player(RATE), journal, show)
+    used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
+    try:
+        if args.mic_file:
+            result = run_file(driver, args.mic_file, args.speaker_file, args.realtime, used)
+        else:
+            result = run_live(driver, used)
+    finally:
+        journal.close()
+    print(f"Session ended ({result.reason}) after {result.seconds:.1f} s. Journal: {journal_path}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .history import as_dicts, sessions
+
+    records = sessions()
+    if args.json:
+        print(json.dumps(as_dicts(records), indent=2))
+        return 0
+    if not records:
+        print("No sessions yet.")
+        return 0
+    for r in records:
+        pain = ", ".join(f"{k} x{v}" for k, v in r.pain_by_step.items()) or "none"
+        print(f"{r.started}  {r.routine or '?':28} {r.seconds / 60:5.1f} min  "
+              f"steps {r.steps_done}  stops {r.stops}  pain: {pain}  ({r.end or 'no end'})")
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from .audio import BLOCK, RATE, read_audio
+    from .journal import Journal
+    from .recognizers import RecognizerError, make_recognizer
+
+    try:
+        recognizer = make_recognizer(args.engine, args.model)
+    except RecognizerError as e:
+        print(f"Cannot start: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    journal = Journal(args.journal)
+
+    def report(t: float, frame) -> None:
+        for h in recognizer.feed(frame):
+            conf = f"{h.confidence:.2f}" if h.confidence is not None else "-"
+            print(f"{t:8.2f}  {h.command.value:10} {h.text!r:24} conf {conf}"
+                  f"{'' if h.final else '  (partial)'}", flush=True)
+            journal.write(t, "heard", command=h.command.value, text=h.text,
+                          confidence=h.confidence, final=h.final)
+
+    print(f"Listening with {recognizer.name}. Ctrl-C to end.", file=sys.stderr)
+    try:
+        if args.mic_file:
+            audio = read_audio(args.mic_file, RATE)
+            for i in range(len(audio) // BLOCK):
+                report((i + 1) * BLOCK / RATE, audio[i * BLOCK:(i + 1) * BLOCK])
+        else:
+            import queue
+
+            import sounddevice as sd
+
+            frames: queue.Queue = queue.Queue()
+            with sd.InputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+                                callback=lambda d, *_: frames.put(d[:, 0].copy())):
+                t = 0.0
+                while True:
+                    frame = frames.get()
+                    t += len(frame) / RATE
+                    report(t, frame)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        journal.close()
+    return 0
+
+
+def cmd_devices(_args: argparse.Namespace) -> int:
+    import sounddevice as sd
+
+    print(sd.query_devices())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"run": cmd_run, "check": cmd_check, "history": cmd_history,
+               "listen": cmd_listen, "devices": cmd_devices}[args.cmd]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

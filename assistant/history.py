@@ -1,0 +1,74 @@
+"""Past sessions, read back from their journals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from .journal import journal_dir, read_journal
+
+
+@dataclass
+class SessionRecord:
+    path: str
+    started: str
+    routine: str = ""
+    seconds: float = 0.0
+    steps_done: int = 0
+    stops: int = 0
+    pains: int = 0
+    pain_by_step: dict[str, int] = field(default_factory=dict)
+    end: str = ""
+    paced_s: float = 0.0
+
+
+def _started(path: Path) -> datetime:
+    try:
+        return datetime.strptime(path.name[:15], "%Y%m%d-%H%M%S")
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+
+
+def summarize(path: Path) -> SessionRecord:
+    rec = SessionRecord(path=str(path), started=_started(path).isoformat(timespec="seconds"))
+    steps: set[int] = set()
+    pains: Counter[str] = Counter()
+    for ev in read_journal(path):
+        kind = ev.get("event")
+        rec.seconds = max(rec.seconds, float(ev.get("t", 0.0)))
+        if kind == "session":
+            rec.routine = ev.get("routine", "")
+        elif kind == "rep":
+            steps.add(int(ev.get("step", 0)))
+        elif kind == "stopped":
+            rec.stops += 1
+            if ev.get("reason") == "pain":
+                rec.pains += 1
+                pains[str(ev.get("id", ev.get("step")))] += 1
+        elif kind in ("finished", "aborted"):
+            rec.end = ev.get("reason", kind)
+        elif kind == "summary":
+            rec.paced_s = float(ev.get("paced_s", 0.0))
+    rec.steps_done = len(steps)
+    rec.pain_by_step = dict(pains)
+    return rec
+
+
+def sessions(directory: Path | None = None) -> list[SessionRecord]:
+    d = directory or journal_dir()
+    if not d.is_dir():
+        return []
+    return [summarize(p) for p in sorted(d.glob("*.jsonl"))]
+
+
+def used_today(routine_name: str, directory: Path | None = None, today: date | None = None) -> float:
+    """Seconds already paced today on this routine: what counts against a daily limit."""
+    today = today or date.today()
+    return sum(r.paced_s for r in sessions(directory)
+               if r.routine == routine_name and r.started.startswith(today.isoformat()))
+
+
+def as_dicts(records: list[SessionRecord]) -> list[dict]:
+    return [asdict(r) for r in records]

@@ -1,0 +1,66 @@
+"""The event journal: JSON Lines, one event a line, flushed as it happens.
+
+It is the user's record (what was done, where it hurt), the source of every benchmark figure
+and the way tests observe a run. A line is written whole and flushed at once, so a crash or
+`kill -9` leaves every earlier line intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import platformdirs
+
+APP = "massage-assistant"
+
+
+def journal_dir() -> Path:
+    override = os.environ.get("MASSAGE_ASSISTANT_DATA")
+    base = Path(override) if override else Path(platformdirs.user_data_dir(APP))
+    return base / "journals"
+
+
+def new_journal_path(routine_name: str, now: datetime | None = None) -> Path:
+    now = now or datetime.now()
+    slug = "".join(ch if ch.isalnum() else "-" for ch in routine_name.lower()).strip("-")
+    return journal_dir() / f"{now:%Y%m%d-%H%M%S}-{slug or 'session'}.jsonl"
+
+
+class Journal:
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self._f: IO[str] | None = None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._f = self.path.open("a", encoding="utf-8")
+        self.events: list[dict[str, Any]] = []  # kept for the screen and the run's summary
+
+    def write(self, t: float, event: str, **data: Any) -> dict[str, Any]:
+        record = {"t": round(t, 3), "event": event, **data}
+        self.events.append(record)
+        if self._f:
+            self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._f.flush()
+        return record
+
+    def close(self) -> None:
+        if self._f:
+            self._f.close()
+            self._f = None
+
+
+def read_journal(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield each complete event; a torn last line (power cut mid-write) is skipped."""
+    with Path(path).open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                return
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue

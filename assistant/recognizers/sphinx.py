@@ -1,0 +1,123 @@
+"""The embedded engine: pocketsphinx with the English model its wheel ships. No download.
+
+Two decoders share the stream:
+- a keyword spotter for the safety phrases runs on every frame and reports the moment a stop
+  or pain phrase is spotted (the fast path: no end-of-utterance wait);
+- a grammar decoder built from the command vocabulary decodes each speech segment found by
+  the endpointer and reports navigation commands on the final result. Segments too long to be
+  a command are dropped as out-of-vocabulary speech.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from pocketsphinx import Config, Decoder, Endpointer
+
+from ..commands import PHRASES, SAFETY_PHRASES, parse
+from .base import Heard
+
+# Keyword-spotting thresholds: longer phrases need smaller ones. First version, to be tuned
+# on a held-out split by the benchmark.
+SAFETY_THRESHOLDS = {
+    "stop": 1e-15,
+    "ouch": 1e-3,
+    "it hurts": 1e-20,
+    "stop it hurts": 1e-30,
+    "too hard": 1e-20,
+    "stop stop": 1e-30,
+}
+MAX_COMMAND_SECONDS = 2.2  # longer speech is a sentence, not a command
+
+
+def grammar_text() -> str:
+    alternatives = " | ".join(sorted(PHRASES))
+    return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {alternatives};\n"
+
+
+class SphinxRecognizer:
+    name = "pocketsphinx"
+
+    def __init__(self, thresholds: dict[str, float] | None = None):
+        thresholds = thresholds or SAFETY_THRESHOLDS
+        self._tmp = tempfile.TemporaryDirectory(prefix="massage-kws-")
+        kws_file = Path(self._tmp.name) / "safety.kws"
+        kws_file.write_text("".join(f"{p} /{thresholds.get(p, 1e-20):g}/\n" for p in SAFETY_PHRASES))
+        self._kws = Decoder(Config(kws=str(kws_file), loglevel="FATAL"))
+        self._grammar = Decoder(Config(lm=None, loglevel="FATAL"))
+        self._grammar.add_jsgf_string("commands", grammar_text())
+        self._grammar.activate_search("commands")
+        self._ep = Endpointer(window=0.3, ratio=0.9)
+        self.reset()
+
+    def reset(self) -> None:
+        for d in (self._kws, self._grammar):
+            with contextlib.suppress(RuntimeError):
+                d.end_utt()
+        self._kws.start_utt()
+        self._pending = b""
+        self._in_utt = False
+        self._utt_samples = 0
+        self._samples = 0  # stream position, in samples
+        self._fired_at = -(10**9)  # stream position of the last safety spot
+
+    def feed(self, frame: np.ndarray) -> list[Heard]:
+        out: list[Heard] = []
+        raw = frame.astype(np.int16, copy=False).tobytes()
+        self._samples += len(frame)
+        self._pending += raw
+        n = self._ep.frame_bytes
+        while len(self._pending) >= n:
+            chunk, self._pending = self._pending[:n], self._pending[n:]
+            speech = self._ep.process(chunk)
+            if speech is not None:
+                if not self._in_utt:
+                    self._grammar.start_utt()
+                    self._in_utt = True
+                    self._utt_samples = 0
+                self._grammar.process_raw(speech, False, False)
+                self._utt_samples += len(speech) // 2
+                out.extend(self._spot(speech))
+            if self._in_utt and not self._ep.in_speech:
+                out.extend(self._end_utterance())
+                # Restart the spotter too: its cepstral mean is updated at utterance ends, and
+                # a spotter that never ends an utterance keeps the mean of the stream's start.
+                self._kws.end_utt()
+                self._kws.start_utt()
+        return out
+
+    def _spot(self, speech: bytes) -> list[Heard]:
+        """The safety fast path: report a spotted stop or pain phrase at once."""
+        self._kws.process_raw(speech, False, False)
+        hyp = self._kws.hyp()
+        if hyp is None:
+            return []
+        text = hyp.hypstr.strip()
+        self._kws.end_utt()
+        self._kws.start_utt()
+        command = parse(text)
+        if command is None:
+            return []
+        # Never gated: the spotter restarts after each hit, so one word fires once.
+        self._fired_at = self._samples
+        return [Heard(command, text, None, final=False)]
+
+    def _end_utterance(self) -> list[Heard]:
+        self._grammar.end_utt()
+        self._in_utt = False
+        # An utterance that already stopped the session through the fast path yields nothing
+        # more: its tail ("stop ... next") must never release the latch it just set.
+        started = self._samples - self._utt_samples - int(0.6 * 16000)
+        if self._fired_at >= started:
+            return []
+        hyp = self._grammar.hyp()
+        if hyp is None or self._utt_samples / 16000 > MAX_COMMAND_SECONDS:
+            return []
+        text = hyp.hypstr.strip()
+        command = parse(text)
+        if command is None:
+            return []
+        return [Heard(command, text, None, final=True)]

@@ -1,0 +1,67 @@
+"""vosk adapter: any vosk model directory, restricted to the command vocabulary.
+
+Safety phrases act on partial results; navigation waits for the final result and is dropped
+when vosk marks the speech as out of vocabulary ([unk]).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..commands import PHRASES, parse
+from .base import Heard, RecognizerError
+
+
+class VoskRecognizer:
+    name = "vosk"
+
+    def __init__(self, model_dir: str | Path, phrases: list[str] | None = None):
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        path = Path(model_dir)
+        if not path.is_dir():
+            raise RecognizerError(f"vosk model directory not found: {path}")
+        try:
+            self._model = vosk.Model(str(path))
+        except Exception as e:  # vosk raises a bare Exception when a model fails to load
+            raise RecognizerError(f"vosk could not load the model in {path}: {e}") from e
+        self.phrases = phrases if phrases is not None else sorted(PHRASES)
+        self._vosk = vosk
+        self.reset()
+
+    def reset(self) -> None:
+        grammar = json.dumps([*self.phrases, "[unk]"])
+        self._rec = self._vosk.KaldiRecognizer(self._model, 16000, grammar)
+        self._rec.SetWords(True)
+        self._safety_fired = False
+        self.last_partial = ""
+
+    def feed(self, frame: np.ndarray) -> list[Heard]:
+        raw = frame.astype(np.int16, copy=False).tobytes()
+        if self._rec.AcceptWaveform(raw):
+            result = json.loads(self._rec.Result())
+            fired, self._safety_fired = self._safety_fired, False
+            self.last_partial = ""
+            return self._final(result, fired)
+        partial = json.loads(self._rec.PartialResult()).get("partial", "")
+        self.last_partial = partial
+        command = parse(partial) if partial else None
+        if command is not None and command.is_safety and not self._safety_fired:
+            self._safety_fired = True
+            return [Heard(command, partial, None, final=False)]
+        return []
+
+    def _final(self, result: dict, fired: bool) -> list[Heard]:
+        text = result.get("text", "")
+        if not text or "[unk]" in text:
+            return []
+        words = result.get("result") or []
+        confidence = min((w.get("conf", 1.0) for w in words), default=None)
+        command = parse(text)
+        if command is None or (command.is_safety and fired):
+            return []
+        return [Heard(command, text, confidence, final=True)]

@@ -1,0 +1,247 @@
+"""The imperative shell: microphone, recognizer, voice, player and journal around the session.
+
+`Driver` is shared by both runs: it turns audio and player news into session events and carries
+out the session's actions. `run_file` drives it from a WAV with the stream position as clock
+(deterministic, as fast as the CPU allows); `run_live` drives it from sounddevice streams.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import session as S
+from .audio import BLOCK, RATE, WavWriter, read_audio, to_int16
+from .journal import Journal
+from .player import Drained, Player, PlayerEvent, Started
+from .recognizers import Recognizer
+from .routine import RepPace, Routine
+from .voice import TtsError, Voice
+
+
+def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.ndarray:
+    """The stand-in for speech when TTS fails: a short soft beep."""
+    t = np.arange(int(seconds * rate)) / rate
+    env = np.minimum(1.0, np.minimum(t, seconds - t) / 0.02)
+    return to_int16(0.3 * env * np.sin(2 * np.pi * freq * t))
+
+
+class Driver:
+    def __init__(self, routine: Routine, recognizer: Recognizer, voice: Voice, player: Player,
+                 journal: Journal, show: Callable[[str], None] = print):
+        self.state = S.initial(routine)
+        self.recognizer = recognizer
+        self.voice = voice
+        self.player = player
+        self.journal = journal
+        self.show = show
+        self.ended: str | None = None
+        self.start_used = 0.0
+
+    # -- inputs --
+    def start(self, t: float, used_today_s: float = 0.0) -> None:
+        self.start_used = used_today_s
+        self.dispatch(S.Start(t, used_today_s))
+
+    def hear(self, t: float, frame: np.ndarray) -> None:
+        """One microphone block ending at stream time `t`."""
+        try:
+            heard = self.recognizer.feed(frame)
+        except Exception as e:  # any engine fault: the session must not go on unheard
+            self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
+            self.dispatch(S.HearingLost(t, f"recognizer error: {e}"))
+            return
+        for h in heard:
+            self.dispatch(S.Heard(t, h.command, h.text, h.confidence, h.final))
+        self.dispatch(S.Tick(t))
+
+    def played(self, t: float, events: list[PlayerEvent]) -> None:
+        """Player news for the block that started at stream time `t`."""
+        for ev in events:
+            if isinstance(ev, Started):
+                at = t + ev.offset / self.player.rate
+                self.journal.write(at, "say", text=ev.text, kind=ev.kind, seconds=round(ev.seconds, 3))
+                self.show(f"[{at:7.2f}] {ev.text}")
+            elif isinstance(ev, Drained):
+                self.dispatch(S.SpeechDone(t + BLOCK / self.player.rate))
+
+    # -- the loop between session and world --
+    def dispatch(self, event: S.Event) -> None:
+        self.state, actions = S.step(self.state, event)
+        for action in actions:
+            self._do(event.t, action)
+
+    def _do(self, t: float, action: S.Action) -> None:
+        if isinstance(action, S.Cut):
+            playing = self.player.cut()
+            self.journal.write(t, "cut", playing=playing.text if playing else None)
+        elif isinstance(action, S.Say):
+            try:
+                samples = self.voice.render(action.text)
+            except (TtsError, RuntimeError, OSError) as e:
+                self.journal.write(t, "error", source="tts", message=str(e), text=action.text)
+                self.show(f"(could not speak) {action.text}")
+                samples = tone()
+            self.player.enqueue(action.text, action.kind, samples)
+        elif isinstance(action, S.Log):
+            self.journal.write(t, action.event, **action.data)
+        elif isinstance(action, S.End):
+            self.ended = action.reason
+
+    def summary(self, t: float) -> None:
+        self.journal.write(t, "summary", routine=self.state.routine.name, step=self.state.step,
+                           mode=self.state.mode.value,
+                           paced_s=round(self.state.used_s - self.start_used, 2),
+                           pain_steps=list(self.state.pain_steps))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    reason: str  # finished | end of input | interrupted | ...
+    seconds: float
+
+
+def prerender(voice: Voice, routine: Routine) -> None:
+    """Render everything the routine will say, so a response starts without waiting for TTS."""
+    texts = {S.intro_text(routine), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.HELP_TEXT,
+             "Paused. Say continue when you are ready.", "Continuing.", "Slower.", "Faster."}
+    for i, step in enumerate(routine.steps):
+        s = S.State(routine=routine, step=i)
+        texts.add(S.step_text(s))
+        pace = step.pace
+        texts.update(pace.cues)
+        if isinstance(pace, RepPace):
+            for n in range(1, pace.reps + 1):
+                texts.add(f"{S.number_word(n).capitalize()}." + (f" {pace.cues[0]}" if pace.cues else ""))
+    for text in sorted(texts):
+        voice.render(text)
+
+
+def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | None,
+             realtime: bool = False, used_today_s: float = 0.0) -> RunResult:
+    mic = read_audio(mic_path, RATE)
+    writer = WavWriter(speaker_path, RATE) if speaker_path else None
+    n_blocks = len(mic) // BLOCK
+    wall0 = time.monotonic()
+    reason = "end of microphone input"
+    t = 0.0
+    try:
+        driver.start(0.0, used_today_s)
+        for i in range(n_blocks):
+            t = i * BLOCK / RATE
+            block, events = driver.player.read(BLOCK)
+            if writer:
+                writer.write(block)
+            driver.played(t, events)
+            t = (i + 1) * BLOCK / RATE
+            driver.hear(t, mic[i * BLOCK:(i + 1) * BLOCK])
+            if driver.ended:
+                reason = driver.ended
+                if writer:  # keep the speaker WAV as long as the input, silent after the end
+                    writer.write(np.zeros(len(mic) - (i + 1) * BLOCK, dtype=np.int16))
+                break
+            if realtime:
+                ahead = t - (time.monotonic() - wall0)
+                if ahead > 0:
+                    time.sleep(ahead)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        if writer:
+            writer.close()
+    if reason != "finished":
+        driver.journal.write(t, "aborted", reason=reason)
+    driver.summary(t)
+    return RunResult(reason, t)
+
+
+class DeviceError(RuntimeError):
+    pass
+
+
+def check_devices() -> tuple[dict, dict]:
+    """The default input and output devices, or DeviceError naming what was found."""
+    import sounddevice as sd
+
+    try:
+        devices = sd.query_devices()
+    except Exception as e:  # PortAudio not initialised: no audio system at all
+        raise DeviceError(f"no audio system: {e}") from e
+    found = "; ".join(f"{d['name']} (in {d['max_input_channels']}, out {d['max_output_channels']})"
+                      for d in devices) or "none"
+    try:
+        inp = sd.query_devices(kind="input")
+        out = sd.query_devices(kind="output")
+    except Exception as e:
+        raise DeviceError(f"no usable microphone and speaker. Devices found: {found}") from e
+    if inp["max_input_channels"] < 1:
+        raise DeviceError(f"no microphone. Devices found: {found}")
+    if out["max_output_channels"] < 1:
+        raise DeviceError(f"no speaker. Devices found: {found}")
+    return inp, out
+
+
+MIC_SILENCE_LIMIT = 1.0  # seconds without microphone blocks before the session pauses
+
+
+def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
+    import sounddevice as sd
+
+    frames: queue.Queue[np.ndarray] = queue.Queue()
+    news: queue.Queue[tuple[float, list[PlayerEvent]]] = queue.Queue()
+    clock = {"t": 0.0}
+
+    def on_input(indata, _frames, _time, _status) -> None:
+        frames.put(indata[:, 0].copy())
+
+    def on_output(outdata, n, _time, _status) -> None:
+        block, events = driver.player.read(n)
+        outdata[:, 0] = block
+        if events:
+            news.put((clock["t"], events))
+
+    reason = "finished"
+    t = 0.0
+    try:
+        with sd.InputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+                            callback=on_input), \
+             sd.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+                             callback=on_output):
+            driver.start(0.0, used_today_s)
+            lost = False
+            while not driver.ended:
+                try:
+                    frame = frames.get(timeout=MIC_SILENCE_LIMIT)
+                except queue.Empty:
+                    if not lost:
+                        lost = True
+                        driver.dispatch(S.HearingLost(t, "no audio from the microphone"))
+                    continue
+                if lost:
+                    lost = False
+                    driver.dispatch(S.HearingBack(t))
+                t += len(frame) / RATE
+                clock["t"] = t
+                while not news.empty():
+                    at, events = news.get_nowait()
+                    driver.played(at, events)
+                driver.hear(t, frame)
+            reason = driver.ended or reason
+            while driver.player.busy:  # let the last words finish
+                time.sleep(0.05)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+        driver.player.cut()
+    except sd.PortAudioError as e:
+        reason = f"audio device error: {e}"
+        print(f"Audio device error: {e}", file=sys.stderr)
+    if reason != "finished":
+        driver.journal.write(t, "aborted", reason=reason)
+    driver.summary(t)
+    return RunResult(reason, t)

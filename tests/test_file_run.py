@@ -1,0 +1,127 @@
+"""The whole product, file-driven: real recognizer, real pyttsx3 voice, real WAVs in and out.
+
+The microphone WAV holds commands spoken by festival voices (no real recordings of these words
+exist here) and a real human "stop" from the Speech Commands test set.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.audio import BLOCK, RATE
+from assistant.session import STOP_TEXT, STOPPED_HINT
+from tests.conftest import ROOT, festival, real_clip, save, timeline
+
+REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
+
+SCRIPT = [  # (start second, what is said, which step the session should then be on)
+    (4.0, "next", 0),
+    (12.0, "repeat", 0),
+    (20.0, "next", 1),
+    (28.0, "back", 0),
+    (36.0, "pause", 0),
+    (42.0, "continue", 0),
+    (50.0, "STOP", 0),
+    (56.0, "repeat", 0),
+    (61.0, "back", 0),
+    (66.0, "next step", 0),
+]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def scripted_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    placed = []
+    for start, said, _ in SCRIPT:
+        clip = real_clip(REAL_STOP) if said == "STOP" else festival(said)
+        placed.append((start, clip))
+    placed.append((72.0, festival("continue")))
+    mic = save(tmp / "mic.wav", timeline(105.0, placed, noise_db=-60))
+    speaker, journal = tmp / "speaker.wav", tmp / "journal.jsonl"
+    proc = run_cli("run", "routines/lower-back.yaml", "--mic-file", str(mic),
+                   "--speaker-file", str(speaker), "--journal", str(journal), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    audio, rate = sf.read(str(speaker), dtype="int16")
+    assert rate == RATE
+    return events, audio
+
+
+def test_commands_move_the_session(scripted_run):
+    events, _ = scripted_run
+    heard = [e for e in events if e["event"] == "heard"]
+    said = [e["command"] for e in heard]
+    assert said == ["next", "repeat", "next", "back", "pause", "continue", "stop",
+                    "repeat", "back", "next", "continue"], said
+    steps = [(e["t"], e["index"]) for e in events if e["event"] == "step"]
+    # next (intro -> 0), repeat (0), next (1), back (0); continue-from-pause re-reads step 0
+    # without a new step event; the stopped "next step" skips to 1; the last continue is
+    # ignored because nothing is paused.
+    assert [i for _, i in steps] == [0, 0, 1, 0, 1]
+    resumed = [e for e in events if e["event"] == "resumed"]
+    assert [e["from"] for e in resumed] == ["paused", "stopped"]
+    assert heard[-1]["accepted"] is False and heard[-1]["ignored"] == "not paused"
+
+
+def test_stop_latches_and_only_leaves_on_an_explicit_command(scripted_run):
+    events, _ = scripted_run
+    stop = next(e for e in events if e["event"] == "stopped")
+    assert stop["reason"] == "stop" and stop["step"] == 0
+    after = [e for e in events if e["t"] >= stop["t"]]
+    ignored = [e for e in after if e["event"] == "heard" and not e["accepted"]]
+    assert [e["command"] for e in ignored][:2] == ["repeat", "back"]
+    assert all(e["ignored"] == "stopped" for e in ignored[:2])
+    resumed = next(e for e in after if e["event"] == "resumed")
+    assert resumed["from"] == "stopped" and resumed.get("skipped") is True
+
+
+def test_nothing_but_the_confirmation_is_said_after_the_cut(scripted_run):
+    events, audio = scripted_run
+    stop = next(e for e in events if e["event"] == "stopped")
+    cut = next(e for e in events if e["event"] == "cut" and e["t"] >= stop["t"])
+    assert cut["playing"], "the stop should have cut the assistant mid-sentence"
+    resumed = next(e for e in events if e["event"] == "resumed" and e["t"] > cut["t"])
+    says = [e for e in events if e["event"] == "say" and cut["t"] <= e["t"] < resumed["t"]]
+    assert [e["text"] for e in says] == [STOP_TEXT, STOPPED_HINT]
+    # The speaker WAV: sound right before the cut, then only inside the confirmation's spans.
+    i_cut = round(cut["t"] * RATE)
+    assert np.abs(audio[i_cut - BLOCK:i_cut]).max() > 500
+    allowed = np.zeros(len(audio), dtype=bool)
+    for e in says:
+        a = round(e["t"] * RATE)
+        allowed[a:a + round(e["seconds"] * RATE) + 1] = True
+    window = slice(i_cut, round(resumed["t"] * RATE))
+    stray = np.abs(audio[window][~allowed[window]])
+    assert stray.max(initial=0) == 0
+
+
+def test_journal_is_complete(scripted_run):
+    events, _ = scripted_run
+    kinds = {e["event"] for e in events}
+    assert {"session", "started", "say", "heard", "step", "rep", "cut", "stopped", "resumed",
+            "paused"} <= kinds
+    assert events[-1]["event"] == "summary"
+    assert all(isinstance(e["t"], float | int) for e in events)
+    times = [e["t"] for e in events]
+    assert times == sorted(times)
+
+
+def test_repetitions_are_counted_on_the_beat(scripted_run):
+    events, _ = scripted_run
+    reps = [e for e in events if e["event"] == "rep" and e["step"] == 1]
+    assert [e["n"] for e in reps][:3] == [1, 2, 3]
+    gaps = np.diff([e["t"] for e in reps])
+    assert np.allclose(gaps, 4.0, atol=0.021), gaps  # palm circles: 4 s a round, 20 ms blocks
+    counts = [e for e in events if e["event"] == "say" and e["kind"] == "count"]
+    assert counts[0]["text"].startswith("One.")
