@@ -157,9 +157,15 @@ def minutes_text(seconds: float) -> str:
     return "one minute" if minutes == 1 else f"{number_word(minutes)} minutes"
 
 
+def estimate_s(r: Routine) -> float:
+    """Length of a whole session: the paced time plus the time to speak each step's instructions."""
+    words = sum(len(step.instructions.split()) + 12 for step in r.steps)
+    return r.seconds + words / WORDS_PER_SECOND
+
+
 def intro_text(r: Routine) -> str:
     return (
-        f"Welcome. This is {r.name}, about {minutes_text(r.seconds)}. {r.safety} "
+        f"Welcome. This is {r.name}, about {minutes_text(estimate_s(r))}. {r.safety} "
         f"Set-up: {r.position} Say help at any time to hear the commands. "
         "Say stop, or ouch, and I stop at once."
     )
@@ -271,9 +277,12 @@ def _tick_clock(s: State, t: float) -> State:
     return replace(s, now=t)
 
 
-def _limit_reached(s: State) -> bool:
+BLOCK_GRACE = 0.05  # a routine that fills the limit exactly may finish its last beat
+
+
+def _limit_reached(s: State, grace: float = 0.0) -> bool:
     limit = s.routine.daily_limit_minutes
-    return limit is not None and s.used_s >= limit * 60
+    return limit is not None and s.used_s >= limit * 60 + grace
 
 
 def _stop(s: State, command: Command) -> tuple[State, list[Action]]:
@@ -365,7 +374,7 @@ def _on_start(s: State, e: Start) -> tuple[State, list[Action]]:
 def _on_tick(s: State) -> tuple[State, list[Action]]:
     if s.mode is not Mode.PACE:
         return s, []
-    if _limit_reached(s):
+    if _limit_reached(s, grace=BLOCK_GRACE):
         limit = minutes_text(s.routine.daily_limit_minutes * 60)
         return _finish(s, "daily_limit", f"That is today's {limit}. We stop here. Rest now.")
     return _fire_beats(s)

@@ -118,7 +118,7 @@ class Voice:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._engine.save_to_file(text, str(out))
                 self._engine.runAndWait()
-            _await_wav(out)
+                _await_wav(out)  # inside the redirect: the driver reports completion late
             samples = read_audio(out, self.rate)
         if len(samples) == 0:
             raise TtsError(f"TTS rendered no audio for {text!r}")

@@ -1,0 +1,268 @@
+"""The pure session machine: every state x every command, plus pacing, pain and hearing loss.
+
+No audio, no sleeps: time is a number on each event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant import session as S
+from assistant.commands import Command
+from assistant.routine import parse_routine
+from assistant.session import Mode
+
+ROUTINE = parse_routine("""
+name: Test routine
+for: tests
+position: lying down
+safety: Not after surgery.
+steps:
+  - {id: a, title: First, say: Do the first thing., pressure: light,
+     pace: {reps: 3, seconds_per_rep: 4, cues: [up, down]}}
+  - {id: b, title: Second, say: Do the second thing., pressure: medium,
+     pace: {duration: 20, cue_every: 5, cues: [breathe]}}
+  - {id: c, title: Third, say: Do the third thing., pressure: firm,
+     pace: {reps: 2, seconds_per_rep: 2}}
+""", "test.yaml")
+
+
+def run(state: S.State, *events: S.Event) -> tuple[S.State, list[S.Action]]:
+    actions: list[S.Action] = []
+    for e in events:
+        state, more = S.step(state, e)
+        actions += more
+    return state, actions
+
+
+def says(actions: list[S.Action]) -> list[S.Say]:
+    return [a for a in actions if isinstance(a, S.Say)]
+
+
+def logs(actions: list[S.Action], name: str) -> list[dict]:
+    return [a.data for a in actions if isinstance(a, S.Log) and a.event == name]
+
+
+def heard(t: float, c: Command) -> S.Heard:
+    return S.Heard(t, c, c.value)
+
+
+# ---- states to start from ------------------------------------------------------------------
+
+def intro() -> S.State:
+    return run(S.initial(ROUTINE), S.Start(0.0))[0]
+
+
+def instruct(step: int = 1) -> S.State:
+    s = run(intro(), S.SpeechDone(10.0))[0]
+    for _ in range(step):
+        s = run(s, heard(s.now + 1, Command.NEXT))[0]
+    return s
+
+
+def pace(step: int = 1) -> S.State:
+    s = instruct(step)
+    return run(s, S.SpeechDone(s.now + 5), S.Tick(s.now + 5.02))[0]
+
+
+def paused() -> S.State:
+    s = pace()
+    return run(s, heard(s.now + 1, Command.PAUSE))[0]
+
+
+def stopped(pain: bool = False) -> S.State:
+    s = pace()
+    return run(s, heard(s.now + 1, Command.PAIN if pain else Command.STOP))[0]
+
+
+def finished() -> S.State:
+    s = pace()
+    return run(s, heard(s.now + 1, Command.QUIT))[0]
+
+
+STATES = {
+    "intro": intro, "instruct": instruct, "pace": pace, "paused": paused,
+    "stopped": stopped, "stopped-pain": lambda: stopped(pain=True), "finished": finished,
+}
+
+# state -> command -> (mode after, step after, accepted)
+N = None  # "same as before"
+TABLE = {
+    "intro": {
+        Command.NEXT: (Mode.INSTRUCT, 0, True), Command.BACK: (Mode.INTRO, 0, False),
+        Command.REPEAT: (Mode.INTRO, 0, True), Command.PAUSE: (Mode.PAUSED, 0, True),
+        Command.CONTINUE: (Mode.INTRO, 0, False), Command.SLOWER: (Mode.INTRO, 0, True),
+        Command.FASTER: (Mode.INTRO, 0, True), Command.TIME_LEFT: (Mode.INTRO, 0, True),
+        Command.WHERE: (Mode.INTRO, 0, True), Command.HELP: (Mode.INTRO, 0, True),
+        Command.QUIT: (Mode.FINISHED, 0, True), Command.STOP: (Mode.STOPPED, 0, True),
+        Command.PAIN: (Mode.STOPPED, 0, True),
+    },
+    "instruct": {
+        Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
+        Command.REPEAT: (Mode.INSTRUCT, 1, True), Command.PAUSE: (Mode.PAUSED, 1, True),
+        Command.CONTINUE: (Mode.INSTRUCT, 1, False), Command.SLOWER: (Mode.INSTRUCT, 1, True),
+        Command.FASTER: (Mode.INSTRUCT, 1, True), Command.TIME_LEFT: (Mode.INSTRUCT, 1, True),
+        Command.WHERE: (Mode.INSTRUCT, 1, True), Command.HELP: (Mode.INSTRUCT, 1, True),
+        Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
+        Command.PAIN: (Mode.STOPPED, 1, True),
+    },
+    "pace": {
+        Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
+        Command.REPEAT: (Mode.INSTRUCT, 1, True), Command.PAUSE: (Mode.PAUSED, 1, True),
+        Command.CONTINUE: (Mode.PACE, 1, False), Command.SLOWER: (Mode.PACE, 1, True),
+        Command.FASTER: (Mode.PACE, 1, True), Command.TIME_LEFT: (Mode.PACE, 1, True),
+        Command.WHERE: (Mode.PACE, 1, True), Command.HELP: (Mode.PACE, 1, True),
+        Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
+        Command.PAIN: (Mode.STOPPED, 1, True),
+    },
+    "paused": {
+        Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
+        Command.REPEAT: (Mode.INSTRUCT, 1, True), Command.PAUSE: (Mode.PAUSED, 1, False),
+        Command.CONTINUE: (Mode.PACE, 1, True), Command.SLOWER: (Mode.PAUSED, 1, True),
+        Command.FASTER: (Mode.PAUSED, 1, True), Command.TIME_LEFT: (Mode.PAUSED, 1, True),
+        Command.WHERE: (Mode.PAUSED, 1, True), Command.HELP: (Mode.PAUSED, 1, True),
+        Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
+        Command.PAIN: (Mode.STOPPED, 1, True),
+    },
+}
+_STOPPED = {c: (Mode.STOPPED, 1, False) for c in Command}
+_STOPPED.update({Command.CONTINUE: (Mode.INSTRUCT, 1, True), Command.NEXT: (Mode.INSTRUCT, 2, True),
+                 Command.QUIT: (Mode.FINISHED, 1, True), Command.HELP: (Mode.STOPPED, 1, True),
+                 Command.STOP: (Mode.STOPPED, 1, True), Command.PAIN: (Mode.STOPPED, 1, True)})
+TABLE["stopped"] = _STOPPED
+TABLE["stopped-pain"] = dict(_STOPPED)
+TABLE["finished"] = {c: (Mode.FINISHED, 1, False) for c in Command}
+
+CASES = [(name, c) for name in STATES for c in Command]
+
+
+def test_the_table_covers_every_state_and_command():
+    assert set(TABLE) == set(STATES)
+    for row in TABLE.values():
+        assert set(row) == set(Command)
+
+
+@pytest.mark.parametrize(("state_name", "command"), CASES, ids=[f"{n}-{c.value}" for n, c in CASES])
+def test_every_state_and_command(state_name, command):
+    before = STATES[state_name]()
+    after, actions = S.step(before, heard(before.now + 0.5, command))
+    mode, step, accepted = TABLE[state_name][command]
+    assert after.mode is mode
+    assert after.step == step
+    log = logs(actions, "heard")
+    assert len(log) == 1 and log[0]["accepted"] is accepted
+    if command.is_safety and before.mode is not Mode.FINISHED:
+        assert isinstance(actions[1], S.Cut), "a stop cuts speech before anything else"
+        assert all(s.kind == "stop" for s in says(actions))
+    if before.mode is Mode.STOPPED and after.mode is Mode.STOPPED:
+        assert all(s.kind == "stop" for s in says(actions)), "the latch speaks only of the stop"
+    if not accepted:
+        assert not [a for a in actions if isinstance(a, S.Cut)]
+
+
+def test_stop_latches_against_time_and_speech_ending():
+    s = stopped()
+    s, actions = run(s, *[S.Tick(s.now + i * 0.02) for i in range(1, 3000)], S.SpeechDone(s.now + 61))
+    assert s.mode is Mode.STOPPED
+    assert not says(actions)
+
+
+def test_pain_is_recorded_and_continue_asks_for_lighter_pressure():
+    s = stopped(pain=True)
+    assert s.pain_steps == (1,)
+    s, actions = S.step(s, heard(s.now + 1, Command.CONTINUE))
+    assert s.mode is Mode.INSTRUCT and s.step == 1
+    assert "lighter" in says(actions)[0].text
+    assert logs(actions, "resumed")[0]["lighter"] is True
+
+
+def test_stop_then_pain_counts_as_pain():
+    s = stopped()
+    s, actions = S.step(s, heard(s.now + 1, Command.PAIN))
+    assert s.stop_reason == "pain" and logs(actions, "stopped")[0]["reason"] == "pain"
+
+
+def test_stop_in_intro_resumes_into_the_intro():
+    s = run(intro(), heard(1.0, Command.STOP))[0]
+    s, actions = S.step(s, heard(2.0, Command.CONTINUE))
+    assert s.mode is Mode.INTRO and says(actions)[0].kind == "intro"
+
+
+def test_reps_are_counted_on_the_beat_with_cues_between():
+    s = instruct(0)
+    s, actions = run(s, S.SpeechDone(20.0), *[S.Tick(20.0 + i * 0.02) for i in range(1, 800)])
+    spoken = [(a.text) for a in says(actions)]
+    assert spoken[:6] == ["One. up", "down", "Two. up", "down", "Three. up", "down"]
+    assert s.step == 1 and s.mode is Mode.INSTRUCT  # moved on after three rounds
+    assert [d["n"] for d in logs(actions, "rep")] == [1, 2, 3]
+
+
+def test_slower_stretches_the_beat_by_about_fifteen_percent():
+    s = pace(0)  # rounds of 4 s with two cues: a beat every 2 s
+    t0 = s.now
+    s, _ = S.step(s, heard(t0, Command.SLOWER))
+    assert s.pace == pytest.approx(1.15)
+    beats = []
+    for i in range(1, 400):
+        s, actions = S.step(s, S.Tick(t0 + i * 0.02))
+        beats += [s.now for a in says(actions)]
+    gaps = list(np.diff(beats))
+    assert gaps[1:] == pytest.approx([2.3] * len(gaps[1:]), abs=0.021)
+
+
+def test_pace_has_bounds():
+    s = pace(0)
+    for i in range(10):
+        s, actions = S.step(s, heard(s.now + 0.1 * (i + 1), Command.FASTER))
+    assert s.pace == pytest.approx(S.PACE_MIN)
+    assert says(actions)[-1].text == "This is the fastest pace."
+
+
+def test_timed_step_runs_its_duration_and_moves_on():
+    s = pace(1)  # 20 s, a cue every 5 s
+    start = s.now
+    s, actions = run(s, *[S.Tick(start + i * 0.02) for i in range(1, 1100)])
+    assert s.step == 2
+    assert [a.text for a in says(actions)].count("breathe") >= 3
+
+
+def test_next_on_the_last_step_finishes():
+    s = instruct(2)
+    s, actions = S.step(s, heard(s.now + 1, Command.NEXT))
+    assert s.mode is Mode.FINISHED
+    assert logs(actions, "finished")[0]["reason"] == "completed"
+    s, actions = S.step(s, S.SpeechDone(s.now + 3))
+    assert any(isinstance(a, S.End) for a in actions)
+
+
+def test_losing_the_microphone_pauses_and_continue_waits_for_it():
+    s = pace()
+    s, actions = S.step(s, S.HearingLost(s.now + 1, "no audio"))
+    assert s.mode is Mode.PAUSED and isinstance(actions[0], S.Cut)
+    s, actions = S.step(s, heard(s.now + 1, Command.CONTINUE))
+    assert s.mode is Mode.PAUSED and logs(actions, "heard")[0]["ignored"] == "no microphone"
+    s, _ = S.step(s, S.HearingBack(s.now + 1))
+    s, _ = S.step(s, heard(s.now + 1, Command.CONTINUE))
+    assert s.mode is Mode.PACE
+
+
+def test_daily_limit_ends_the_session():
+    routine = parse_routine("""
+name: Roll
+for: me
+position: floor
+safety: careful
+daily_limit_minutes: 1
+steps:
+  - {id: r, title: Roll, say: Roll., pressure: light, pace: {duration: 60, cue_every: 10}}
+""", "roll.yaml")
+    s = run(S.initial(routine), S.Start(0.0, used_today_s=30.0), S.SpeechDone(5.0),
+            S.SpeechDone(10.0))[0]
+    assert s.mode is Mode.PACE
+    s, actions = run(s, *[S.Tick(10.0 + i * 0.02) for i in range(1, 2000)])
+    assert s.mode is Mode.FINISHED
+    assert logs(actions, "finished")[0]["reason"] == "daily_limit"
+    assert s.used_s == pytest.approx(60.0, abs=0.1)
+    done = run(S.initial(routine), S.Start(0.0, used_today_s=60.0))[0]
+    assert done.mode is Mode.FINISHED
