@@ -7,18 +7,20 @@ when vosk marks the speech as out of vocabulary ([unk]).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ..commands import PHRASES, parse
+from ..commands import PHRASES, Command, parse
 from .base import Heard, RecognizerError
 
 
 class VoskRecognizer:
     name = "vosk"
 
-    def __init__(self, model_dir: str | Path, phrases: list[str] | None = None):
+    def __init__(self, model_dir: str | Path, phrases: list[str] | None = None,
+                 command_of: Callable[[str], Command | None] = parse):
         import vosk
 
         vosk.SetLogLevel(-1)
@@ -30,14 +32,16 @@ class VoskRecognizer:
         except Exception as e:  # vosk raises a bare Exception when a model fails to load
             raise RecognizerError(f"vosk could not load the model in {path}: {e}") from e
         self.phrases = phrases if phrases is not None else sorted(PHRASES)
+        self._command_of = command_of  # another language's model maps its own words
         self._vosk = vosk
         self.reset()
 
     def reset(self) -> None:
-        grammar = json.dumps([*self.phrases, "[unk]"])
+        grammar = json.dumps([*self.phrases, "[unk]"], ensure_ascii=False)
         self._rec = self._vosk.KaldiRecognizer(self._model, 16000, grammar)
         self._rec.SetWords(True)
         self._safety_fired = False
+        self._spent = 0  # words of the current partial already acted on
         self.last_partial = ""
 
     def feed(self, frame: np.ndarray) -> list[Heard]:
@@ -45,14 +49,18 @@ class VoskRecognizer:
         if self._rec.AcceptWaveform(raw):
             result = json.loads(self._rec.Result())
             fired, self._safety_fired = self._safety_fired, False
+            self._spent = 0
             self.last_partial = ""
             return self._final(result, fired)
         partial = json.loads(self._rec.PartialResult()).get("partial", "")
         self.last_partial = partial
-        command = parse(partial) if partial else None
-        if command is not None and command.is_safety and not self._safety_fired:
+        words = partial.split()
+        fresh = " ".join(words[self._spent:])  # only words not yet acted on can fire again
+        command = self._command_of(fresh) if fresh else None
+        if command is not None and command.is_safety:
             self._safety_fired = True
-            return [Heard(command, partial, None, final=False)]
+            self._spent = len(words)
+            return [Heard(command, fresh, None, final=False)]
         return []
 
     def _final(self, result: dict, fired: bool) -> list[Heard]:
@@ -61,7 +69,7 @@ class VoskRecognizer:
             return []
         words = result.get("result") or []
         confidence = min((w.get("conf", 1.0) for w in words), default=None)
-        command = parse(text)
+        command = self._command_of(text)
         if command is None or (command.is_safety and fired):
             return []
         return [Heard(command, text, confidence, final=True)]
