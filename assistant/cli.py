@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--journal", help="event journal (JSON Lines); default: your data folder")
     run.add_argument("--realtime", action="store_true", help="pace a file run like a live one")
     run.add_argument("--quiet", action="store_true", help="do not print what is said")
+    run.add_argument("--echo", metavar="DELAY_MS,GAIN_DB",
+                     help="file mode: mix the speaker back into the microphone, as a room would")
+    run.add_argument("--no-aec", action="store_true",
+                     help="do not cancel the assistant's own voice from the microphone")
     _engine_args(run)
     _voice_args(run)
 
@@ -74,6 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .audio import RATE
+    from .echo import EchoCanceller, EchoError, RoomEcho
     from .history import used_today
     from .journal import Journal, new_journal_path
     from .player import Player
@@ -89,6 +94,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.mic_file and not Path(args.mic_file).is_file():
         print(f"{args.mic_file}: no such microphone file", file=sys.stderr)
         return EXIT_BAD_INPUT
+    room = None
+    if args.echo:
+        try:
+            delay_ms, gain_db = (float(x) for x in args.echo.split(","))
+        except ValueError:
+            print(f"--echo {args.echo}: expected DELAY_MS,GAIN_DB such as 30,-12", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if not args.mic_file or delay_ms < 0:
+            print("--echo needs --mic-file and a delay of 0 ms or more", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        room = RoomEcho(delay_ms, gain_db)
     if not args.mic_file:
         try:
             inp, out = check_devices()
@@ -111,14 +127,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal_path = Path(args.journal) if args.journal else new_journal_path(routine.name)
     journal = Journal(journal_path)
     journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
-                  engine=recognizer.name, mic=args.mic_file or "live",
+                  engine=recognizer.name, mic=args.mic_file or "live", echo=args.echo,
+                  aec=not args.no_aec,
                   started=time.strftime("%Y-%m-%dT%H:%M:%S"))
     show = (lambda _s: None) if args.quiet else print
-    driver = Driver(routine, recognizer, voice, Player(RATE), journal, show)
+    try:
+        canceller = None if args.no_aec else EchoCanceller()
+    except EchoError as e:
+        print(f"Cannot start: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    driver = Driver(routine, recognizer, voice, Player(RATE), journal, show, canceller)
     used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
     try:
         if args.mic_file:
-            result = run_file(driver, args.mic_file, args.speaker_file, args.realtime, used)
+            result = run_file(driver, args.mic_file, args.speaker_file, args.realtime, used, room)
         else:
             result = run_live(driver, used)
     finally:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import session as S
 from .audio import BLOCK, RATE, WavWriter, read_audio, to_int16
+from .echo import EchoCanceller, ReferenceDelay, RoomEcho
 from .journal import Journal
 from .player import Drained, Player, PlayerEvent, Started
 from .recognizers import Recognizer
@@ -34,8 +35,10 @@ def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.nda
 
 class Driver:
     def __init__(self, routine: Routine, recognizer: Recognizer, voice: Voice, player: Player,
-                 journal: Journal, show: Callable[[str], None] = print):
+                 journal: Journal, show: Callable[[str], None] = print,
+                 canceller: EchoCanceller | None = None):
         self.state = S.initial(routine)
+        self.canceller = canceller  # removes the assistant's own voice from the microphone
         self.recognizer = recognizer
         self.voice = voice
         self.player = player
@@ -49,9 +52,13 @@ class Driver:
         self.start_used = used_today_s
         self.dispatch(S.Start(t, used_today_s))
 
-    def hear(self, t: float, frame: np.ndarray) -> None:
-        """One microphone block ending at stream time `t`."""
+    def hear(self, t: float, frame: np.ndarray, played: np.ndarray | None = None) -> None:
+        """One microphone block ending at stream time `t`; `played` is what the speaker played
+        meanwhile (the echo canceller's reference)."""
         try:
+            ref = played if played is not None else np.zeros(len(frame), dtype=np.int16)
+            if self.canceller is not None:
+                frame = self.canceller.process(frame, ref)
             heard = self.recognizer.feed(frame)
         except Exception as e:  # any engine fault: the session must not go on unheard
             self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
@@ -124,7 +131,9 @@ def prerender(voice: Voice, routine: Routine) -> None:
 
 
 def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | None,
-             realtime: bool = False, used_today_s: float = 0.0) -> RunResult:
+             realtime: bool = False, used_today_s: float = 0.0,
+             room: RoomEcho | None = None) -> RunResult:
+    """Replay a session from a microphone file; `room` mixes the speaker back into the mic."""
     mic = read_audio(mic_path, RATE)
     writer = WavWriter(speaker_path, RATE) if speaker_path else None
     n_blocks = len(mic) // BLOCK
@@ -140,7 +149,10 @@ def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | No
                 writer.write(block)
             driver.played(t, events)
             t = (i + 1) * BLOCK / RATE
-            driver.hear(t, mic[i * BLOCK:(i + 1) * BLOCK])
+            frame = mic[i * BLOCK:(i + 1) * BLOCK]
+            if room is not None:
+                frame = room.add(frame, block)
+            driver.hear(t, frame, block)
             if driver.ended:
                 reason = driver.ended
                 if writer:  # keep the speaker WAV as long as the input, silent after the end
@@ -195,6 +207,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
 
     frames: queue.Queue[np.ndarray] = queue.Queue()
     news: queue.Queue[tuple[float, list[PlayerEvent]]] = queue.Queue()
+    reference = ReferenceDelay()
     clock = {"t": 0.0}
 
     def on_input(indata, _frames, _time, _status) -> None:
@@ -203,6 +216,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
     def on_output(outdata, n, _time, _status) -> None:
         block, events = driver.player.read(n)
         outdata[:, 0] = block
+        reference.push(block)
         if events:
             news.put((clock["t"], events))
 
@@ -231,7 +245,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
                 while not news.empty():
                     at, events = news.get_nowait()
                     driver.played(at, events)
-                driver.hear(t, frame)
+                driver.hear(t, frame, reference.pop())
             reason = driver.ended or reason
             while driver.player.busy:  # let the last words finish
                 time.sleep(0.05)
