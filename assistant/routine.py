@@ -90,6 +90,9 @@ class RoutineError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+MAX_NUMBER = 10_000  # no count, second or minute in a massage routine comes near this
+
+
 class _Checker:
     """Collects every problem in one pass, so an author fixes a file in one round."""
 
@@ -108,7 +111,8 @@ class _Checker:
             return None
         out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            name = key.value if isinstance(key, yaml.ScalarNode) else f"<{_kind(key)}>"
+            name = name or '""'
             if name in out:
                 self.add(key, _join(field, name), "appears twice")
             out[name] = (key, value)
@@ -124,18 +128,27 @@ class _Checker:
             return None
         return value
 
-    def number(self, node: yaml.Node, field: str, *, integer: bool = False) -> float | None:
+    def number(self, node: yaml.Node, field: str, *, integer: bool = False,
+               maximum: float = MAX_NUMBER) -> float | None:
         ok_tags = {"tag:yaml.org,2002:int"} | (set() if integer else {"tag:yaml.org,2002:float"})
+        want = "a whole number" if integer else "a number"
         if not isinstance(node, yaml.ScalarNode) or node.tag not in ok_tags:
-            want = "a whole number" if integer else "a number"
             self.add(node, field, f"must be {want}, not {_kind(node)}")
             return None
-        value = yaml.safe_load(node.value) if node.tag.endswith("int") else float(node.value)
+        try:
+            # YAML's own reading of the scalar: .inf, 1_000, 0x10 and sexagesimals included
+            value = yaml.constructor.SafeConstructor().construct_object(node)
+        except Exception:  # PyYAML raises ValueError, IndexError, ... on odd tagged text
+            self.add(node, field, f"must be {want}, not {node.value!r}")
+            return None
         if value != value or value in (float("inf"), float("-inf")):
             self.add(node, field, "must be a finite number")
             return None
         if value <= 0:
             self.add(node, field, f"must be greater than 0, not {node.value}")
+            return None
+        if value > maximum:
+            self.add(node, field, f"{node.value} is more than the sane maximum of {maximum:g}")
             return None
         return value
 
@@ -256,6 +269,8 @@ def parse_routine(text: str, file: str = "<routine>") -> Routine:
     c = _Checker(file)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise RoutineError([Problem(file, 1, "yaml", "nested too deeply to be a routine")]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1

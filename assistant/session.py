@@ -288,6 +288,10 @@ def _limit_reached(s: State, grace: float = 0.0) -> bool:
 def _stop(s: State, command: Command) -> tuple[State, list[Action]]:
     pain = command is Command.PAIN or s.stop_reason == "pain"
     reason = "pain" if pain else "stop"
+    if s.mode is Mode.STOPPED and reason == s.stop_reason:
+        # Already latched for this reason: nothing to cut and nothing new to say. Saying the
+        # confirmation again would let the assistant's own "Stopped" re-trigger itself.
+        return s, [Log("stopped_again", {"reason": reason, "step": s.step})]
     pain_steps = s.pain_steps
     if pain and s.step not in pain_steps:
         pain_steps = (*pain_steps, s.step)
@@ -421,6 +425,8 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
     if mode is Mode.STOPPED:
         return _on_heard_stopped(s, e)
     ok = _heard_log(e, True)
+    # A pause during the safety introduction is still the introduction: no step has begun.
+    in_intro = mode is Mode.INTRO or (mode is Mode.PAUSED and s.resume is Mode.INTRO)
     if c is Command.QUIT:
         s2, actions = _finish(s, "quit", "Ending the session here. Well done.")
         return s2, [ok, Cut(), *actions]
@@ -437,18 +443,19 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
         s2, actions = _pause(s, "asked", "Paused. Say continue when you are ready.")
         return s2, [ok, *actions]
     if c is Command.NEXT:
-        s2, actions = _begin_step(s, 0) if mode is Mode.INTRO else _advance(s)
+        s2, actions = _begin_step(s, 0) if in_intro else _advance(s)
         return s2, [ok, Cut(), *actions]
     if c is Command.BACK:
-        if mode is Mode.INTRO:
+        if in_intro:
             return s, [_heard_log(e, False, "no step yet")]
         target = max(0, s.step - 1)
         s2, actions = _begin_step(s, target)
         note = [Say("This is the first step.", "info")] if s.step == 0 else []
         return s2, [ok, Cut(), *note, *actions]
     if c is Command.REPEAT:
-        if mode is Mode.INTRO:
-            return replace(s, mode=Mode.INTRO), [ok, Cut(), Say(intro_text(s.routine), "intro")]
+        if in_intro:
+            s2 = replace(s, mode=Mode.INTRO, resume=None, pause_reason="")
+            return s2, [ok, Cut(), Say(intro_text(s.routine), "intro")]
         s2, actions = _begin_step(s, s.step, lighter=s.lighter)
         return s2, [ok, Cut(), *actions]
     if c in (Command.SLOWER, Command.FASTER):
