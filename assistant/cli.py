@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -83,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .journal import Journal, new_journal_path
     from .player import Player
     from .recognizers import RecognizerError, make_recognizer
-    from .runner import DeviceError, Driver, check_devices, prerender, run_file, run_live
+    from .runner import DeviceError, Driver, Terminated, check_devices, prerender, run_file, run_live
     from .voice import TtsError, Voice, VoiceSettings
 
     try:
@@ -125,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Cannot start: text to speech failed: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     journal_path = Path(args.journal) if args.journal else new_journal_path(routine.name)
-    journal = Journal(journal_path)
+    journal = Journal(journal_path, wall_clock=not args.mic_file)
     journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
                   engine=recognizer.name, mic=args.mic_file or "live", echo=args.echo,
                   aec=not args.no_aec,
@@ -138,6 +139,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     driver = Driver(routine, recognizer, voice, Player(RATE), journal, show, canceller)
     used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
+
+    def on_term(_sig: int, _frame: object) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         if args.mic_file:
             result = run_file(driver, args.mic_file, args.speaker_file, args.realtime, used, room)

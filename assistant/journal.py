@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +33,10 @@ def new_journal_path(routine_name: str, now: datetime | None = None) -> Path:
 
 
 class Journal:
-    def __init__(self, path: str | Path | None):
+    def __init__(self, path: str | Path | None, wall_clock: bool = False):
         self.path = Path(path) if path else None
+        # Live runs also note wall-clock seconds ("w"), the time base of live latency figures.
+        self._t0 = time.monotonic() if wall_clock else None
         self._f: IO[str] | None = None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +45,8 @@ class Journal:
 
     def write(self, t: float, event: str, **data: Any) -> dict[str, Any]:
         record = {"t": round(t, 3), "event": event, **data}
+        if self._t0 is not None:
+            record["w"] = round(time.monotonic() - self._t0, 4)
         self.events.append(record)
         if self._f:
             self._f.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -7,6 +7,7 @@ out the session's actions. `run_file` drives it from a WAV with the stream posit
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import time
@@ -39,6 +40,7 @@ class Driver:
                  canceller: EchoCanceller | None = None):
         self.state = S.initial(routine)
         self.canceller = canceller  # removes the assistant's own voice from the microphone
+        self._recognizer_failed = False
         self.recognizer = recognizer
         self.voice = voice
         self.player = player
@@ -62,8 +64,16 @@ class Driver:
             heard = self.recognizer.feed(frame)
         except Exception as e:  # any engine fault: the session must not go on unheard
             self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
-            self.dispatch(S.HearingLost(t, f"recognizer error: {e}"))
+            if not self._recognizer_failed:
+                self._recognizer_failed = True
+                self.show(f"The recognizer failed ({e}): the session is paused.")
+                self.dispatch(S.HearingLost(t, f"recognizer error: {e}"))
+            with contextlib.suppress(Exception):
+                self.recognizer.reset()
             return
+        if self._recognizer_failed:
+            self._recognizer_failed = False
+            self.dispatch(S.HearingBack(t))
         for h in heard:
             self.dispatch(S.Heard(t, h.command, h.text, h.confidence, h.final))
         self.dispatch(S.Tick(t))
@@ -164,6 +174,8 @@ def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | No
                     time.sleep(ahead)
     except KeyboardInterrupt:
         reason = "interrupted"
+    except Terminated:
+        reason = "terminated"
     finally:
         if writer:
             writer.close()
@@ -199,63 +211,141 @@ def check_devices() -> tuple[dict, dict]:
     return inp, out
 
 
-MIC_SILENCE_LIMIT = 1.0  # seconds without microphone blocks before the session pauses
+MIC_SILENCE_LIMIT = 1.0  # seconds without microphone audio before the session pauses
+SPEAKER_SILENCE_LIMIT = 1.0  # seconds without the output device asking for audio
+REOPEN_EVERY = 2.0  # seconds between attempts to reopen a lost device
+
+
+class Terminated(Exception):
+    """SIGTERM: end like Ctrl-C, with a complete journal."""
+
+
+class _LiveAudio:
+    """The sound card side of a live run: two PortAudio streams, watched and reopened.
+
+    Callbacks only move blocks; everything else happens on the main thread. A stream that stops
+    calling back (device unplugged, server gone) is noticed by the main loop's watchdogs.
+    """
+
+    def __init__(self, player: Player):
+        import sounddevice as sd
+
+        self.sd = sd
+        self.player = player
+        self.frames: queue.Queue[np.ndarray] = queue.Queue()
+        self.news: queue.Queue[list[PlayerEvent]] = queue.Queue()
+        self.reference = ReferenceDelay()
+        self.last_out = time.monotonic()
+        self.last_in = time.monotonic()
+        self.inp = None
+        self.out = None
+
+    def _on_input(self, indata, _frames, _time, _status) -> None:
+        self.frames.put(indata[:, 0].copy())
+
+    def _on_output(self, outdata, n, _time, _status) -> None:
+        self.last_out = time.monotonic()
+        block, events = self.player.read(n)
+        outdata[:, 0] = block
+        self.reference.push(block)
+        if events:
+            self.news.put(events)
+
+    def open_input(self) -> None:
+        self.close_input()
+        self.inp = self.sd.InputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+                                       callback=self._on_input)
+        self.inp.start()
+
+    def open_output(self) -> None:
+        self.close_output()
+        self.out = self.sd.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
+                                        callback=self._on_output)
+        self.last_out = time.monotonic()
+        self.out.start()
+
+    def close_input(self) -> None:
+        if self.inp is not None:
+            with contextlib.suppress(Exception):
+                self.inp.abort()
+                self.inp.close()
+            self.inp = None
+
+    def close_output(self) -> None:
+        if self.out is not None:
+            with contextlib.suppress(Exception):
+                self.out.abort()
+                self.out.close()
+            self.out = None
+
+    def close(self) -> None:
+        self.close_input()
+        self.close_output()
 
 
 def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
-    import sounddevice as sd
-
-    frames: queue.Queue[np.ndarray] = queue.Queue()
-    news: queue.Queue[tuple[float, list[PlayerEvent]]] = queue.Queue()
-    reference = ReferenceDelay()
-    clock = {"t": 0.0}
-
-    def on_input(indata, _frames, _time, _status) -> None:
-        frames.put(indata[:, 0].copy())
-
-    def on_output(outdata, n, _time, _status) -> None:
-        block, events = driver.player.read(n)
-        outdata[:, 0] = block
-        reference.push(block)
-        if events:
-            news.put((clock["t"], events))
-
+    audio = _LiveAudio(driver.player)
     reason = "finished"
     t = 0.0
+    mic_ok = speaker_ok = True
+    zeros_s = 0.0  # a dead microphone often delivers exact digital silence, not nothing
+    next_try = 0.0
     try:
-        with sd.InputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
-                            callback=on_input), \
-             sd.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
-                             callback=on_output):
-            driver.start(0.0, used_today_s)
-            lost = False
-            while not driver.ended:
-                try:
-                    frame = frames.get(timeout=MIC_SILENCE_LIMIT)
-                except queue.Empty:
-                    if not lost:
-                        lost = True
-                        driver.dispatch(S.HearingLost(t, "no audio from the microphone"))
-                    continue
-                if lost:
-                    lost = False
-                    driver.dispatch(S.HearingBack(t))
-                t += len(frame) / RATE
-                clock["t"] = t
-                while not news.empty():
-                    at, events = news.get_nowait()
-                    driver.played(at, events)
-                driver.hear(t, frame, reference.pop())
-            reason = driver.ended or reason
-            while driver.player.busy:  # let the last words finish
-                time.sleep(0.05)
+        audio.open_input()
+        audio.open_output()
+        driver.start(0.0, used_today_s)
+        while not driver.ended:
+            now = time.monotonic()
+            if speaker_ok and now - audio.last_out > SPEAKER_SILENCE_LIMIT:
+                speaker_ok = False
+                driver.show("The speaker stopped working: the session is paused.")
+                driver.dispatch(S.SpeakerLost(t, "the output device stopped"))
+            if (not mic_ok or not speaker_ok) and now >= next_try:
+                next_try = now + REOPEN_EVERY
+                with contextlib.suppress(Exception):  # the device may still be gone: try later
+                    if not speaker_ok:
+                        audio.open_output()
+                    if not mic_ok and (audio.inp is None or not audio.inp.active):
+                        audio.open_input()
+            if not speaker_ok and now - audio.last_out < SPEAKER_SILENCE_LIMIT / 2:
+                speaker_ok = True
+                driver.dispatch(S.SpeakerBack(t))
+            try:
+                frame = audio.frames.get(timeout=0.25)
+            except queue.Empty:
+                if mic_ok and time.monotonic() - audio.last_in > MIC_SILENCE_LIMIT:
+                    mic_ok = False
+                    driver.show("The microphone stopped delivering audio: the session is paused.")
+                    driver.dispatch(S.HearingLost(t, "no audio from the microphone"))
+                continue
+            audio.last_in = time.monotonic()
+            t += len(frame) / RATE
+            zeros_s = zeros_s + len(frame) / RATE if not frame.any() else 0.0
+            if mic_ok and zeros_s >= MIC_SILENCE_LIMIT:
+                mic_ok = False
+                driver.dispatch(S.HearingLost(t, "the microphone delivers only digital silence"))
+            elif not mic_ok and zeros_s == 0.0:
+                mic_ok = True
+                driver.dispatch(S.HearingBack(t))
+            while not audio.news.empty():
+                driver.played(t, audio.news.get_nowait())
+            driver.hear(t, frame, audio.reference.pop())
+        reason = driver.ended or reason
+        deadline = time.monotonic() + 30
+        while driver.player.busy and speaker_ok and time.monotonic() < deadline:
+            time.sleep(0.05)  # let the last words finish
     except KeyboardInterrupt:
         reason = "interrupted"
-        driver.player.cut()
-    except sd.PortAudioError as e:
+    except Terminated:
+        reason = "terminated"
+    except audio.sd.PortAudioError as e:
         reason = f"audio device error: {e}"
         print(f"Audio device error: {e}", file=sys.stderr)
+    finally:
+        driver.player.cut()
+        audio.close()
     if reason != "finished":
         driver.journal.write(t, "aborted", reason=reason)
     driver.summary(t)
     return RunResult(reason, t)
+

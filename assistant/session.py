@@ -68,7 +68,18 @@ class HearingBack:
     t: float
 
 
-Event = Start | Heard | Tick | SpeechDone | HearingLost | HearingBack
+@dataclass(frozen=True)
+class SpeakerLost:
+    t: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpeakerBack:
+    t: float
+
+
+Event = Start | Heard | Tick | SpeechDone | HearingLost | HearingBack | SpeakerLost | SpeakerBack
 
 
 # ---- actions ------------------------------------------------------------------------------
@@ -118,6 +129,7 @@ class State:
     stop_reason: str = ""  # "stop" or "pain" while STOPPED
     lighter: bool = False  # after pain, remind to go lighter
     hearing: bool = True
+    speaker: bool = True  # the output device works: without it no instruction reaches anyone
     used_s: float = 0.0  # pacing time counted against the daily limit
     pain_steps: tuple[int, ...] = ()
 
@@ -360,6 +372,10 @@ def step(s: State, e: Event) -> tuple[State, list[Action]]:
         return _on_hearing_lost(s, e)
     if isinstance(e, HearingBack):
         return _on_hearing_back(s)
+    if isinstance(e, SpeakerLost):
+        return _on_speaker_lost(s, e)
+    if isinstance(e, SpeakerBack):
+        return _on_speaker_back(s)
     raise TypeError(f"unknown event {e!r}")
 
 
@@ -398,10 +414,33 @@ def _on_hearing_lost(s: State, e: HearingLost) -> tuple[State, list[Action]]:
     if not s.hearing:
         return s, []
     s = replace(s, hearing=False)
+    lost = Log("hearing_lost", {"reason": e.reason})
     if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
-        return _pause(s, "hearing", "I can no longer hear you, so I have paused. "
-                      "Lift your hands. Say continue when the microphone works again.")
-    return s, [Log("hearing_lost", {"reason": e.reason})]
+        s2, actions = _pause(s, "hearing", "I can no longer hear you, so I have paused. "
+                             "Lift your hands. Say continue when the microphone works again.")
+        return s2, [lost, *actions]
+    return s, [lost]
+
+
+def _on_speaker_lost(s: State, e: SpeakerLost) -> tuple[State, list[Action]]:
+    if not s.speaker:
+        return s, []
+    s = replace(s, speaker=False)
+    lost = Log("speaker_lost", {"reason": e.reason})
+    if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
+        s2, actions = _pause(s, "speaker", "The speaker has gone, so I have paused.")
+        return s2, [lost, *actions]
+    return s, [lost]
+
+
+def _on_speaker_back(s: State) -> tuple[State, list[Action]]:
+    if s.speaker:
+        return s, []
+    s = replace(s, speaker=True)
+    actions: list[Action] = [Log("speaker_back", {})]
+    if s.mode is Mode.PAUSED:
+        actions.append(Say("The speaker works again. Say continue when you are ready.", "info"))
+    return s, actions
 
 
 def _on_hearing_back(s: State) -> tuple[State, list[Action]]:
@@ -435,6 +474,8 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
             return s, [_heard_log(e, False, "not paused")]
         if not s.hearing:
             return s, [_heard_log(e, False, "no microphone")]
+        if not s.speaker:
+            return s, [_heard_log(e, False, "no speaker")]
         s2, actions = _resume_paused(s)
         return s2, [ok, Cut(), *actions]
     if c is Command.PAUSE:
@@ -476,6 +517,8 @@ def _on_heard_stopped(s: State, e: Heard) -> tuple[State, list[Action]]:
     if c is Command.CONTINUE:
         if not s.hearing:
             return s, [_heard_log(e, False, "no microphone")]
+        if not s.speaker:
+            return s, [_heard_log(e, False, "no speaker")]
         resumed = Log("resumed", {"from": "stopped", "step": s.step})
         if in_intro:  # the safety introduction is heard whole before any step
             s2 = replace(s, mode=Mode.INTRO, resume=None, stop_reason="")

@@ -251,7 +251,8 @@ def test_next_on_the_last_step_finishes():
 def test_losing_the_microphone_pauses_and_continue_waits_for_it():
     s = pace()
     s, actions = S.step(s, S.HearingLost(s.now + 1, "no audio"))
-    assert s.mode is Mode.PAUSED and isinstance(actions[0], S.Cut)
+    assert s.mode is Mode.PAUSED and isinstance(actions[1], S.Cut)
+    assert logs(actions, "hearing_lost") == [{"reason": "no audio"}]
     s, actions = S.step(s, heard(s.now + 1, Command.CONTINUE))
     assert s.mode is Mode.PAUSED and logs(actions, "heard")[0]["ignored"] == "no microphone"
     s, _ = S.step(s, S.HearingBack(s.now + 1))
@@ -278,3 +279,15 @@ steps:
     assert s.used_s == pytest.approx(60.0, abs=0.1)
     done = run(S.initial(routine), S.Start(0.0, used_today_s=60.0))[0]
     assert done.mode is Mode.FINISHED
+
+
+def test_losing_the_speaker_pauses_and_continue_waits_for_it():
+    s = pace()
+    s, actions = S.step(s, S.SpeakerLost(s.now + 1, "gone"))
+    assert s.mode is Mode.PAUSED and s.pause_reason == "speaker"
+    s, actions = S.step(s, heard(s.now + 1, Command.CONTINUE))
+    assert s.mode is Mode.PAUSED and logs(actions, "heard")[0]["ignored"] == "no speaker"
+    s, actions = S.step(s, S.SpeakerBack(s.now + 1))
+    assert "speaker works again" in says(actions)[0].text
+    s, _ = S.step(s, heard(s.now + 1, Command.CONTINUE))
+    assert s.mode is Mode.PACE
