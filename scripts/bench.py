@@ -1,0 +1,673 @@
+#!/usr/bin/env python3
+"""Hearing benchmark: how well the assistant hears "stop" and its commands, through the real CLI.
+
+Every figure comes from the product's own code path: the clips are laid into long microphone
+files, `massage-assistant listen --mic-file F --journal J --engine E` runs on each as a
+subprocess (at most --jobs at a time), and only the `heard` events of the journals are scored.
+
+Data (../shared/speech, see its README.md):
+- stop recall and latency: the real "stop" clips, split by speaker and reported on "held-out".
+  Speech Commands v0.02 speakers whose hash starts with 0-7 are "tune", 8-f "held-out";
+  felixchenfy's single speaker and Speech Commands v0.01 are all "held-out". Tune the
+  recognizer only with `--split tune`.
+- false stops: the other real short words (go/no/yes/up/down/left/right/on/off, the auxiliary
+  `_unknown_` words, spoken digits at 8 kHz). Not split ("all"): the copied selection holds the
+  first 60 clips of each word in sorted speaker-hash order, so the stop rule would leave no
+  go/no/yes/... clip held out.
+- false commands: the read speech (LibriSpeech FLAC and Ogg, VoxForge, JFK, vosk's test clip).
+- command accuracy: every phrase of assistant.commands.PHRASES from 3 festival and 3 espeak-ng
+  voices at 2 rates (336 clips), clean, at 20/10/5 dB SNR (half of the clips in white noise,
+  half in pink), and with room echo (0.3 s RT60, pink noise at 20 dB). Renders are cached
+  under --cache.
+
+Streams: clips follow one another with 1.5 s of quiet room noise (-55 dBFS) between them. A
+clip's window runs from its start to its end + 1.0 s for recall, and up to the next clip's
+start for false alarms and synthetic commands. Latency runs from the end of the clip's speech
+(energy threshold) to the first stop/pain `heard`; in `run`, the `cut` carries the same `t`.
+CPU is per second of audio after each process's start-up (measured alone on a 0.1 s file) is
+taken off; peak RSS is the largest listen process's own.
+
+Usage:
+  .venv/bin/python scripts/bench.py                  # full run, pocketsphinx (< 10 min, 2 cores)
+  .venv/bin/python scripts/bench.py --quick          # CI smoke run (< 60 s)
+  .venv/bin/python scripts/bench.py --vosk-model DIR --json bench.json
+Exit code: 0 all targets met, 1 a target missed (0 with --no-fail), 2 the benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_data beside this file
+
+import bench_data as bd
+from bench_data import Clip, Condition, Placed
+
+from assistant.commands import PHRASES, Command
+
+SAFETY = {Command.STOP.value, Command.PAIN.value}
+RECALL_TAIL = 1.0  # a stop heard later than 1 s after the clip ends is a miss
+GAP = 1.5  # quiet room noise between clips
+CLIPS_PER_STREAM = 60  # ~2.5 min streams: start-up is amortised, and 2 workers stay busy
+
+# key -> (comparison, target, how the target is shown)
+TARGETS: dict[str, tuple[str, float, str]] = {
+    "stop_recall": (">=", 0.97, ">= 97 %"),
+    "false_stop_rate": ("<=", 0.02, "<= 2 %"),
+    "false_commands_per_10min": ("<=", 1.0, "<= 1 /10 min"),
+    "accuracy_10db": (">=", 0.95, ">= 95 %"),
+    "confusion_10db": ("<=", 0.01, "<= 1 %"),
+    "latency_median_ms": ("<=", 200.0, "<= 200 ms"),
+    "latency_p95_ms": ("<=", 300.0, "<= 300 ms"),
+    "cpu_per_audio_s": ("<=", 0.15, "<= 0.15 s/s"),
+    "peak_rss_mb": ("<=", 200.0, "<= 200 MB"),
+}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- running the CLI --------------------------------------------------------------------------
+
+
+def cli_command() -> list[str]:
+    venv = bd.ROOT / ".venv" / "bin" / "massage-assistant"
+    if venv.exists():
+        return [str(venv)]
+    found = shutil.which("massage-assistant")
+    return [found] if found else [sys.executable, "-m", "assistant.cli"]
+
+
+@dataclass
+class ListenResult:
+    events: list[dict[str, Any]]
+    cpu_s: float
+    maxrss_mb: float
+    ready_s: float | None  # until "Listening with" on stderr: imports and model loading
+    wall_s: float
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# The listen process's own CPU time and peak RSS, taken by a small go-between that spawns it
+# and reads os.wait4. Neither getrusage(RUSAGE_CHILDREN) deltas nor a direct wait4 work here:
+# Linux carries ru_maxrss across fork and exec, so any child of this (large) benchmark process
+# would report the benchmark's own peak; and with two listens at once the deltas would mix.
+# It also notes when it spawned the listen (CLOCK_MONOTONIC is machine-wide), so start-up is
+# timed from the listen's own start, not from the go-between's.
+RUSAGE_WRAPPER = """\
+import os, sys, time
+spawned = time.monotonic()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{ru.ru_utime + ru.ru_stime} {ru.ru_maxrss} {spawned}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_listen(engine: str, model: str | None, mic: Path, journal: Path, env: dict[str, str],
+               timeout: float = 900.0) -> ListenResult:
+    journal.unlink(missing_ok=True)  # the journal appends: a stale one would double the events
+    usage_file = journal.with_suffix(".rusage")
+    usage_file.unlink(missing_ok=True)
+    cmd = [*cli_command(), "listen", "--mic-file", str(mic), "--journal", str(journal), "--engine", engine]
+    if model:
+        cmd += ["--model", model]
+    proc = subprocess.Popen([sys.executable, "-c", RUSAGE_WRAPPER, str(usage_file), *cmd],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            cwd=bd.ROOT, env=env, start_new_session=True)
+    watchdog = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    watchdog.start()
+    ready_at, err = None, []
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if ready_at is None and line.startswith("Listening with"):
+            ready_at = time.monotonic()
+        err.append(line)
+    proc.wait()
+    watchdog.cancel()
+    ended = time.monotonic()
+    if proc.returncode != 0 or not usage_file.exists():
+        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{''.join(err)[-2000:]}")
+    cpu_s, maxrss_kb, spawned = usage_file.read_text().split()
+    ready = ready_at - float(spawned) if ready_at is not None else None
+    wall = ended - float(spawned)
+    events = []
+    if journal.exists():
+        with journal.open(encoding="utf-8") as f:
+            events = [json.loads(line) for line in f if line.endswith("\n")]
+    return ListenResult([e for e in events if e.get("event") == "heard"], float(cpu_s), int(maxrss_kb) / 1024,
+                        ready, wall)
+
+
+# ---- what to run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Stream:
+    """One microphone file: clips laid end to end, or one real file passed to the CLI as it is."""
+
+    name: str
+    kind: str  # stop | short | read | synth | back
+    clips: list[Clip]
+    rate: int = bd.RATE
+    suffix: str = ".wav"
+    condition: Condition | None = None
+    direct: bool = False  # pass clips[0].path itself (its own format, rate and channels)
+    gap: float = GAP
+    seed: int = 0
+
+
+@dataclass
+class StreamRun:
+    stream: Stream
+    placed: list[Placed]
+    seconds: float
+    result: ListenResult
+
+    def heard_in(self, start: float, end: float) -> list[dict[str, Any]]:
+        return [e for e in self.result.events if start <= e["t"] <= end]
+
+
+def run_stream(s: Stream, engine: str, model: str | None, work: Path, env: dict[str, str],
+               keep: bool) -> StreamRun:
+    journal = work / f"{engine}-{s.name}.jsonl"
+    if s.direct:
+        mic = s.clips[0].path
+        info = sf.info(str(mic))
+        x = bd.load(mic)
+        _, word_end = bd.speech_bounds(x, bd.RATE)
+        placed = [Placed(s.clips[0], 0.0, info.duration, word_end, info.duration)]
+        seconds = info.duration
+    else:
+        audio, placed = bd.build_stream(s.clips, s.rate, s.gap, condition=s.condition, seed=s.seed)
+        mic = work / f"{s.name}{s.suffix}"
+        bd.write_stream(mic, audio, s.rate)
+        seconds = len(audio) / s.rate
+    try:
+        result = run_listen(engine, model, mic, journal, env)
+    finally:
+        if not keep and not s.direct:
+            mic.unlink(missing_ok=True)
+    return StreamRun(s, placed, seconds, result)
+
+
+def chunks(items: Sequence[Clip], size: int) -> list[list[Clip]]:
+    if not items:
+        return []
+    n = -(-len(items) // size)  # equal-sized chunks rather than one short leftover
+    return [list(items[i::n]) for i in range(n)]
+
+
+def shuffled(items: Iterable[Clip], seed: int) -> list[Clip]:
+    out = list(items)
+    random.Random(seed).shuffle(out)  # speakers and phrases mixed along each stream
+    return out
+
+
+def synthetic_clips(cache: Path, quick: bool) -> list[Clip]:
+    phrases = list(PHRASES)
+    if quick:  # one voice of each kind, alternating, one rate
+        plan = [(p, ("voice_kal_diphone", "en-us")[i % 2], "normal") for i, p in enumerate(phrases)]
+    else:
+        voices = (*bd.FESTIVAL_VOICES, *bd.ESPEAK_VOICES)
+        plan = [(p, v, r) for v in voices for r in bd.RATES for p in phrases]
+    return [Clip(f"synth/{v}/{r}/{p}", bd.synth_path(p, v, r, cache), p, f"{v}/{r}", "synthetic", "synthetic")
+            for p, v, r in plan]
+
+
+def synthesize_all(clips: list[Clip], cache: Path, jobs: int) -> None:
+    todo = [c for c in clips if not c.path.exists()]
+    if not todo:
+        return
+    missing = bd.synth_tools_missing()
+    if missing:
+        raise BenchError(f"{', '.join(missing)} not installed (scripts/setup --test installs festival)")
+    log(f"synthesising {len(todo)} clips into {cache / 'synth'} ...")
+    voice_of = {c.key: c.speaker.split("/") for c in todo}
+    with ThreadPoolExecutor(jobs) as pool:
+        for f in as_completed([pool.submit(bd.synthesize, c.text, *voice_of[c.key], cache) for c in todo]):
+            f.result()
+
+
+def plan_streams(args: argparse.Namespace, synth: list[Clip]) -> list[Stream]:
+    speech = Path(args.speech)
+    stops = shuffled(bd.stop_clips(args.split, speech), 1)
+    short = bd.short_word_clips(speech)
+    read = bd.read_speech_clips(speech)
+    if args.quick:  # a spread of speakers and words, a few dozen clips in all
+        stops = stops[:24]
+        short = shuffled(short, 2)
+        sc, digits = [c for c in short if c.source == bd.SC2], [c for c in short if c.source == bd.DIGITS]
+        short = sc[:16] + digits[:8]
+        read = [next(c for c in read if c.path.suffix == ".ogg"),
+                next(c for c in read if c.path.suffix == ".flac" and c.source == "misc_single_clips")]
+    per = 40 if args.quick else CLIPS_PER_STREAM
+    streams = [Stream(f"stop-{i}", "stop", c, seed=100 + i) for i, c in enumerate(chunks(stops, per))]
+    sc = shuffled((c for c in short if c.source == bd.SC2), 3)
+    streams += [Stream(f"short-{i}", "short", c, seed=200 + i) for i, c in enumerate(chunks(sc, per))]
+    digits = shuffled((c for c in short if c.source == bd.DIGITS), 4)
+    streams += [Stream(f"digits8k-{i}", "short", c, rate=8000, seed=300 + i)
+                for i, c in enumerate(chunks(digits, per))]
+    # Read speech keeps its container and rate so the CLI's reader handles FLAC, Ogg and stereo.
+    if args.quick:  # each file as it is: one Ogg at 22.05 kHz, the 44.1 kHz stereo 24-bit FLAC
+        streams += [Stream(f"read-{c.path.stem}", "read", [c], direct=True) for c in read]
+    else:
+        libri = [c for c in read if c.source == bd.READ_SPEECH[0]]
+        streams += [Stream(f"libri-{i}", "read", c, suffix=".flac", gap=1.0, seed=400 + i)
+                    for i, c in enumerate(chunks(libri, 15))]
+        ogg = [c for c in read if c.path.suffix == ".ogg"]
+        streams += [Stream(f"libri-ogg-{i}", "read", c, rate=22050, suffix=".ogg", gap=1.0, seed=500 + i)
+                    for i, c in enumerate(chunks(ogg, 15))]
+        vox = [c for c in read if c.source == "voxforge_en_excerpt"]
+        streams += [Stream(f"voxforge-{i}", "read", c, gap=1.0, seed=550 + i)
+                    for i, c in enumerate(chunks(vox, 30))]
+        misc = [c for c in read if c.source == "misc_single_clips"]
+        streams += [Stream(f"read-{c.path.stem}", "read", [c], direct=True) for c in misc]
+    if not args.quick:
+        back = shuffled(bd.back_clips(speech), 5)
+        streams += [Stream(f"back-{i}", "back", c, seed=600 + i) for i, c in enumerate(chunks(back, per))]
+    conditions = bd.QUICK_CONDITIONS if args.quick else bd.FULL_CONDITIONS
+    # A fixed pseudo-random order, dealt out in turn to the conditions of a group (white/pink).
+    dealt = sorted(synth, key=lambda c: hashlib.sha1(c.key.encode()).hexdigest())
+    for j, cond in enumerate(conditions):
+        group = [c for c in conditions if c.group == cond.group]
+        clips = dealt[group.index(cond)::len(group)]
+        for i, c in enumerate(chunks(shuffled(clips, 10 + j), per)):
+            streams.append(Stream(f"synth-{cond.name.replace(' ', '_')}-{i}", "synth", c,
+                                  condition=cond, seed=1000 + 50 * j + i))
+    return streams
+
+
+# ---- scoring ----------------------------------------------------------------------------------
+
+
+def commands(events: list[dict[str, Any]]) -> list[str]:
+    return [e["command"] for e in events]
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def score_stops(runs: list[StreamRun], split: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    hits, latencies, missed, clips = 0, [], [], []
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in runs:
+        for p in r.placed:
+            heard = [e for e in r.heard_in(p.start, p.end + RECALL_TAIL) if e["command"] in SAFETY]
+            clips.append({"clip": p.clip.key, "stream": r.stream.name, "start": round(p.start, 3),
+                          "word_end": round(p.word_end, 3), "end": round(p.end, 3),
+                          "heard": [[e["t"], e["command"], e["text"], e["final"]]
+                                    for e in r.heard_in(p.start, p.next_start)]})
+            by_source[p.clip.source][1] += 1
+            if heard:
+                hits += 1
+                by_source[p.clip.source][0] += 1
+                latencies.append(heard[0]["t"] - p.word_end)
+            else:
+                missed.append(p.clip.key)
+    n = sum(len(r.placed) for r in runs)
+    recall = {"value": hits / n if n else float("nan"), "hits": hits, "n": n, "split": split,
+              "by_source": {k: {"hits": h, "n": m} for k, (h, m) in sorted(by_source.items())},
+              "missed": missed, "clips": clips}
+    ms = [1000 * x for x in latencies]
+    latency = {"median_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "max_ms": max(ms, default=float("nan")),
+               "min_ms": min(ms, default=float("nan")), "n": len(ms), "split": split,
+               "note": "first stop/pain heard minus the clip's speech end (energy threshold); "
+                       "`listen` stamps a result at the end of its 20 ms block"}
+    return recall, latency
+
+
+def score_false_stops(runs: list[StreamRun]) -> dict[str, Any]:
+    n, stops, anything = 0, [], []
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in runs:
+        for p in r.placed:
+            heard = commands(r.heard_in(p.start, p.next_start))
+            n += 1
+            by_source[p.clip.source][1] += 1
+            if any(c in SAFETY for c in heard):
+                stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard})
+                by_source[p.clip.source][0] += 1
+            if heard:
+                anything.append(p.clip.key)
+    return {"value": len(stops) / n if n else float("nan"), "count": len(stops), "n": n, "split": "all",
+            "any_command_rate": len(anything) / n if n else float("nan"),
+            "by_source": {k: {"false_stops": f, "n": m} for k, (f, m) in sorted(by_source.items())},
+            "false_stops": stops}
+
+
+def score_read(runs: list[StreamRun]) -> dict[str, Any]:
+    heard = [{"clip": r.stream.name, "t": e["t"], "command": e["command"], "text": e["text"]}
+             for r in runs for e in r.result.events]
+    minutes = sum(p.end - p.start for r in runs for p in r.placed) / 60
+    return {"value": len(heard) / minutes * 10 if minutes else float("nan"), "count": len(heard),
+            "minutes": minutes, "split": "held-out", "heard": heard}
+
+
+def score_back(runs: list[StreamRun]) -> dict[str, Any]:
+    hits, other = 0, Counter()
+    for r in runs:
+        for p in r.placed:
+            heard = commands(r.heard_in(p.start, p.end + RECALL_TAIL))
+            hits += Command.BACK.value in heard
+            other.update(c for c in heard if c != Command.BACK.value)
+    n = sum(len(r.placed) for r in runs)
+    return {"value": hits / n if n else float("nan"), "hits": hits, "n": n, "split": "held-out",
+            "other_heard": dict(other)}
+
+
+def synth_outcome(phrase: str, heard: list[str]) -> tuple[str, list[str]]:
+    """correct / confused / miss, and the wrong commands heard.
+
+    A plain "stop" heard in a phrase that says "stop" ("stop it hurts") is not a confusion: the
+    spotter rightly fires on the word before the rest of the phrase arrives.
+    """
+    expected = PHRASES[phrase].value
+    wrong = [c for c in heard if c != expected and not (c == Command.STOP.value and "stop" in phrase.split())]
+    if wrong:
+        return "confused", wrong
+    return ("correct" if expected in heard else "miss"), []
+
+
+def score_synth(runs: list[StreamRun]) -> dict[str, Any]:
+    groups: dict[str, Counter] = defaultdict(Counter)
+    per_cmd: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    by_voice: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    matrix: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    failures = []
+    for r in runs:
+        assert r.stream.condition is not None
+        g = r.stream.condition.group
+        for p in r.placed:
+            heard = commands(r.heard_in(p.start, p.next_start))
+            outcome, wrong = synth_outcome(p.clip.text, heard)
+            expected = PHRASES[p.clip.text].value
+            groups[g][outcome] += 1
+            per_cmd[g][expected][outcome] += 1
+            per_cmd[g][expected].update(f"as:{c}" for c in wrong)
+            by_voice[g][p.clip.speaker.split("/")[0]][outcome] += 1
+            matrix[g][expected].update(heard or ["(none)"])
+            if outcome != "correct":
+                failures.append({"clip": p.clip.key, "condition": r.stream.condition.name, "outcome": outcome,
+                                 "heard": heard})
+
+    def rates(c: Counter) -> dict[str, Any]:
+        n = c["correct"] + c["confused"] + c["miss"]
+        return {"n": n, **{k: c[k] / n if n else float("nan") for k in ("correct", "confused", "miss")},
+                "heard_as": {k[3:]: v for k, v in c.items() if k.startswith("as:")}}
+
+    order = [g for g in ("clean", "20 dB", "10 dB", "5 dB", "echo") if g in groups]
+    return {
+        "split": "synthetic",
+        "groups": {g: rates(groups[g]) for g in order},
+        "per_command": {g: {k: rates(c) for k, c in sorted(per_cmd[g].items())} for g in order},
+        "by_voice": {g: {k: rates(c) for k, c in sorted(by_voice[g].items())} for g in order},
+        "confusion_matrix": {g: {k: dict(c) for k, c in sorted(matrix[g].items())} for g in order},
+        "failures": failures,
+    }
+
+
+def measure_startup(engine: str, model: str | None, work: Path, env: dict[str, str],
+                    repeats: int) -> dict[str, float]:
+    """`listen` on a 0.1 s file, one at a time so nothing else competes for the CPU."""
+    mic = work / "tenth.wav"
+    bd.write_stream(mic, bd.pink_noise(1600, np.random.default_rng(0)) * 0.002, bd.RATE)
+    results = [run_listen(engine, model, mic, work / f"startup-{engine}.jsonl", env) for _ in range(repeats)]
+    ready = [r.ready_s for r in results if r.ready_s is not None]
+    return {"ready_s": statistics.median(ready) if ready else float("nan"),
+            "wall_s": statistics.median(r.wall_s for r in results),
+            "cpu_s": statistics.median(r.cpu_s for r in results),
+            "rss_mb": max(r.maxrss_mb for r in results)}
+
+
+def score_resources(runs: list[StreamRun], startup: dict[str, float]) -> dict[str, Any]:
+    audio = sum(r.seconds for r in runs)
+    cpu = sum(r.result.cpu_s for r in runs)
+    # Steady-state listening: take off each process's start-up (imports, model), measured alone.
+    listening = cpu - startup["cpu_s"] * len(runs)
+    longest = max(runs, key=lambda r: r.seconds)
+    streams = [{"stream": r.stream.name, "audio_s": round(r.seconds, 2), "cpu_s": round(r.result.cpu_s, 3),
+                "rss_mb": round(r.result.maxrss_mb, 1), "wall_s": round(r.result.wall_s, 2),
+                "ready_s": r.result.ready_s} for r in sorted(runs, key=lambda r: r.stream.name)]
+    return {"cpu_per_audio_s": listening / audio if audio else float("nan"), "cpu_total_s": cpu,
+            "audio_s": audio, "processes": len(runs), "streams": streams,
+            "peak_rss_mb": max(r.result.maxrss_mb for r in runs),
+            "longest_stream_s": longest.seconds,
+            "startup_ready_s": startup["ready_s"], "startup_wall_s": startup["wall_s"],
+            "startup_cpu_s": startup["cpu_s"], "startup_rss_mb": startup["rss_mb"]}
+
+
+def check(key: str, value: float) -> str:
+    op, target, _ = TARGETS[key]
+    if value != value:  # NaN: nothing was measured, which is no pass
+        return "MISS"
+    return "PASS" if (value >= target if op == ">=" else value <= target) else "MISS"
+
+
+@dataclass
+class EngineReport:
+    engine: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+
+
+def evaluate(engine: str, runs: list[StreamRun], startup: dict[str, float], split: str) -> EngineReport:
+    by_kind: dict[str, list[StreamRun]] = defaultdict(list)
+    for r in runs:
+        by_kind[r.stream.kind].append(r)
+    rep = EngineReport(engine)
+    f = rep.figures
+    f["stop_recall"], f["latency"] = score_stops(by_kind["stop"], split)
+    f["false_stops"] = score_false_stops(by_kind["short"])
+    f["false_commands"] = score_read(by_kind["read"])
+    f["synthetic"] = score_synth(by_kind["synth"])
+    if by_kind["back"]:
+        f["back_recall"] = score_back(by_kind["back"])
+    f["resources"] = score_resources(runs, startup)
+    ten = f["synthetic"]["groups"].get("10 dB", {})
+    values = {
+        "stop_recall": f["stop_recall"]["value"],
+        "false_stop_rate": f["false_stops"]["value"],
+        "false_commands_per_10min": f["false_commands"]["value"],
+        "accuracy_10db": ten.get("correct", float("nan")),
+        "confusion_10db": ten.get("confused", float("nan")),
+        "latency_median_ms": f["latency"]["median_ms"],
+        "latency_p95_ms": f["latency"]["p95_ms"],
+        "cpu_per_audio_s": f["resources"]["cpu_per_audio_s"],
+        "peak_rss_mb": f["resources"]["peak_rss_mb"],
+    }
+    rep.verdicts = {k: check(k, v) for k, v in values.items()}
+    f["targets"] = {k: {"value": v, "target": TARGETS[k][2], "result": rep.verdicts[k]}
+                    for k, v in values.items()}
+    return rep
+
+
+# ---- printing ---------------------------------------------------------------------------------
+
+
+def p100(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.1f} %"
+
+
+def ms(x: float) -> str:
+    return "n/a" if x != x else f"{x:.0f} ms"
+
+
+def table(rows: list[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def render(rep: EngineReport) -> str:
+    f, v = rep.figures, rep.verdicts
+    sr, fs, fc = f["stop_recall"], f["false_stops"], f["false_commands"]
+    lat, res, syn = f["latency"], f["resources"], f["synthetic"]
+    ten = syn["groups"].get("10 dB", {"correct": float("nan"), "confused": float("nan"), "n": 0})
+    rows = [
+        ["stop recall, real speech", p100(sr["value"]), sr["split"], f"{sr['hits']}/{sr['n']} clips",
+         TARGETS["stop_recall"][2], v["stop_recall"]],
+        ["false stops, real short words", p100(fs["value"]), fs["split"], f"{fs['count']}/{fs['n']} clips",
+         TARGETS["false_stop_rate"][2], v["false_stop_rate"]],
+        ["false commands, read speech", f"{fc['value']:.2f} /10 min", fc["split"],
+         f"{fc['count']} in {fc['minutes']:.1f} min", TARGETS["false_commands_per_10min"][2],
+         v["false_commands_per_10min"]],
+        ["command accuracy at 10 dB SNR", p100(ten["correct"]), syn["split"], f"{ten['n']} clips",
+         TARGETS["accuracy_10db"][2], v["accuracy_10db"]],
+        ["command confusions at 10 dB SNR", p100(ten["confused"]), syn["split"], f"{ten['n']} clips",
+         TARGETS["confusion_10db"][2], v["confusion_10db"]],
+        ["stop latency, median", ms(lat["median_ms"]), lat["split"], f"{lat['n']} stops",
+         TARGETS["latency_median_ms"][2], v["latency_median_ms"]],
+        ["stop latency, p95", ms(lat["p95_ms"]), lat["split"], f"{lat['n']} stops",
+         TARGETS["latency_p95_ms"][2], v["latency_p95_ms"]],
+        ["stop latency, max", ms(lat["max_ms"]), lat["split"], f"{lat['n']} stops", "-", ""],
+        ["CPU while listening", f"{res['cpu_per_audio_s']:.3f} s/s", "all streams",
+         f"{res['audio_s'] / 60:.1f} min audio", TARGETS["cpu_per_audio_s"][2], v["cpu_per_audio_s"]],
+        ["peak RSS of listen", f"{res['peak_rss_mb']:.0f} MB", "all streams",
+         f"{res['processes']} processes", TARGETS["peak_rss_mb"][2], v["peak_rss_mb"]],
+        ["start-up to ready", f"{res['startup_ready_s']:.2f} s", "0.1 s file",
+         f"exit after {res['startup_wall_s']:.2f} s", "-", ""],
+        ["any command on short words", p100(fs["any_command_rate"]), fs["split"], f"{fs['n']} clips",
+         "-", ""],
+    ]
+    if "back_recall" in f:
+        b = f["back_recall"]
+        rows.append(['"back" recall, real speech (1 speaker)', p100(b["value"]), b["split"],
+                     f"{b['hits']}/{b['n']} clips", "-", ""])
+    out = [f"== {rep.engine} ==", table(rows, ["figure", "value", "split", "n", "target", "result"])]
+    src = ", ".join(f"{k} {d['hits']}/{d['n']}" for k, d in sr["by_source"].items())
+    out.append(f"stop recall by source: {src}")
+    src = ", ".join(f"{k} {d['false_stops']}/{d['n']}" for k, d in fs["by_source"].items())
+    out.append(f"false stops by source: {src}")
+    if fc["heard"]:
+        said = ", ".join(f"{h['command']} ({h['text']!r})" for h in fc["heard"][:8])
+        out.append(f"heard in read speech: {said}" + (" ..." if len(fc["heard"]) > 8 else ""))
+    out.append("")
+    out.append(f"synthetic commands by condition (split: {syn['split']}; every phrase, "
+               f"{len(syn['by_voice'].get('10 dB', {})) or '?'} voices)")
+    grows = [[g, str(d["n"]), p100(d["correct"]), p100(d["confused"]), p100(d["miss"])]
+             for g, d in syn["groups"].items()]
+    out.append(table(grows, ["condition", "n", "accuracy", "confusion", "miss"]))
+    focus = "10 dB" if "10 dB" in syn["per_command"] else next(iter(syn["per_command"]), None)
+    if focus:
+        out.append("")
+        out.append(f"per command at {focus}")
+        crows = []
+        for cmd, d in syn["per_command"][focus].items():
+            wrong = " ".join(f"{k}x{n}" for k, n in sorted(d["heard_as"].items(), key=lambda kv: -kv[1]))
+            crows.append([cmd, str(d["n"]), p100(d["correct"]), p100(d["confused"]), p100(d["miss"]),
+                          wrong or "-"])
+        out.append(table(crows, ["command", "n", "accuracy", "confusion", "miss", "heard instead"]))
+        voices = ", ".join(f"{k} {p100(d['correct'])}" for k, d in syn["by_voice"][focus].items())
+        out.append(f"accuracy by voice at {focus}: {voices}")
+    return "\n".join(out)
+
+
+def jsonable(x: Any) -> Any:
+    if isinstance(x, float) and x != x:
+        return None
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    return x
+
+
+# ---- main -------------------------------------------------------------------------------------
+
+
+def run_engine(engine: str, model: str | None, streams: list[Stream], work: Path, env: dict[str, str],
+               args: argparse.Namespace, progress: Callable[[str], None]) -> EngineReport:
+    startup = measure_startup(engine, model, work, env, 1 if args.quick else 3)
+    progress(f"{engine}: ready after {startup['ready_s']:.2f} s; "
+             f"{len(streams)} streams on {args.jobs} workers")
+    runs: list[StreamRun] = []
+    order = sorted(streams, key=lambda s: -len(s.clips))  # longest first: the pool ends together
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_stream, s, engine, model, work, env, args.keep is not None) for s in order]
+        for i, fut in enumerate(as_completed(futures), 1):
+            runs.append(fut.result())
+            if i % 10 == 0 or i == len(futures):
+                progress(f"{engine}: {i}/{len(futures)} streams done")
+    return evaluate(engine, runs, startup, args.split)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke run for CI (< 60 s)")
+    ap.add_argument("--json", metavar="OUT", help="also write every figure as JSON")
+    ap.add_argument("--vosk-model", metavar="DIR", help="also benchmark vosk with this (English) model")
+    ap.add_argument("--split", choices=["held-out", "tune", "all"], default="held-out",
+                    help="which real stop clips to score (report on held-out; tune on tune)")
+    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "massage-assistant" / "bench"),
+                    help="where synthesised clips are kept")
+    ap.add_argument("--speech", default=str(bd.SPEECH), help="the shared real recordings")
+    ap.add_argument("--jobs", type=int, default=2, help="listen processes at once")
+    ap.add_argument("--keep", metavar="DIR", help="keep the microphone streams and journals here")
+    ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    args = ap.parse_args(argv)
+
+    wall0 = time.monotonic()
+    engines: list[tuple[str, str | None]] = [("pocketsphinx", None)]
+    if args.vosk_model:
+        if not Path(args.vosk_model).is_dir():
+            log(f"{args.vosk_model}: no such model directory")
+            return 2
+        engines.append(("vosk", args.vosk_model))
+    cache = Path(args.cache).expanduser()
+    with tempfile.TemporaryDirectory(prefix="massage-bench-") as tmp:
+        work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MASSAGE_ASSISTANT_DATA": str(work / "data")}  # never the user's journals
+        try:
+            synth = synthetic_clips(cache, args.quick)
+            synthesize_all(synth, cache, args.jobs)
+            streams = plan_streams(args, synth)
+            log(f"synthesis and planning took {time.monotonic() - wall0:.0f} s")
+            reports = [run_engine(e, m, streams, work, env, args, log) for e, m in engines]
+        except (BenchError, FileNotFoundError, subprocess.CalledProcessError) as e:
+            log(f"benchmark failed: {e}")
+            return 2
+    wall = time.monotonic() - wall0
+    for rep in reports:
+        print(render(rep))
+        print()
+    missed = [f"{r.engine}: {k}" for r in reports for k, v in r.verdicts.items() if v == "MISS"]
+    print(f"{'quick' if args.quick else 'full'} run, wall time {wall:.0f} s; "
+          + (f"targets missed: {', '.join(missed)}" if missed else "all targets met"))
+    if args.json:
+        doc = {"mode": "quick" if args.quick else "full", "split": args.split, "wall_s": wall,
+               "engines": {r.engine: r.figures for r in reports}, "missed": missed}
+        Path(args.json).write_text(json.dumps(jsonable(doc), indent=2) + "\n", encoding="utf-8")
+    return 1 if missed and not args.no_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
