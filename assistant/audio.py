@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,29 @@ def read_audio(path: str | Path, rate: int = RATE) -> np.ndarray:
     """Read WAV/FLAC/OGG, any rate and channel count, as mono int16 at `rate`."""
     data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     return to_int16(resample(data.mean(axis=1), sr, rate))
+
+
+def stream_audio(path: str | Path, rate: int = RATE, block: int = BLOCK) -> Iterator[np.ndarray]:
+    """Yield a file as mono int16 blocks of `block` samples at `rate`, reading a second at a time,
+    so a two-hour recording needs no more memory than a short one. The last partial block is
+    dropped, as a live stream would never deliver it."""
+    with sf.SoundFile(str(path)) as f:
+        resampler = None if f.samplerate == rate else soxr.ResampleStream(
+            f.samplerate, rate, 1, dtype="float32", quality="HQ")
+        pending = np.zeros(0, dtype=np.int16)
+        while True:
+            data = f.read(f.samplerate, dtype="float32", always_2d=True)
+            last = len(data) < f.samplerate
+            mono = data.mean(axis=1).astype(np.float32)
+            if resampler is not None:
+                mono = resampler.resample_chunk(mono, last=last)
+            pending = np.concatenate([pending, to_int16(mono)])
+            n = len(pending) // block * block
+            for i in range(0, n, block):
+                yield pending[i:i + block]
+            pending = pending[n:]
+            if last:
+                return
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int = RATE) -> None:

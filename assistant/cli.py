@@ -92,9 +92,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RoutineError as e:
         print(e, file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.mic_file and not Path(args.mic_file).is_file():
-        print(f"{args.mic_file}: no such microphone file", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if args.mic_file:
+        import soundfile as sf
+
+        try:
+            sf.info(args.mic_file)
+        except (RuntimeError, OSError) as e:  # libsndfile's errors are RuntimeErrors
+            print(f"{args.mic_file}: not a readable audio file ({e})", file=sys.stderr)
+            return EXIT_BAD_INPUT
     room = None
     if args.echo:
         try:

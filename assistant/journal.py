@@ -41,13 +41,13 @@ class Journal:
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._f = self.path.open("a", encoding="utf-8")
-        self.events: list[dict[str, Any]] = []  # kept for the screen and the run's summary
+        self.last: dict[str, Any] | None = None  # only the newest: a long session must not grow
 
     def write(self, t: float, event: str, **data: Any) -> dict[str, Any]:
         record = {"t": round(t, 3), "event": event, **data}
         if self._t0 is not None:
             record["w"] = round(time.monotonic() - self._t0, 4)
-        self.events.append(record)
+        self.last = record
         if self._f:
             self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
             self._f.flush()

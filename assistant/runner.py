@@ -18,13 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from . import session as S
-from .audio import BLOCK, RATE, WavWriter, read_audio, to_int16
+from .audio import BLOCK, RATE, WavWriter, stream_audio, to_int16
 from .echo import EchoCanceller, ReferenceDelay, RoomEcho
 from .journal import Journal
 from .player import Drained, Player, PlayerEvent, Started
 from .recognizers import Recognizer
 from .routine import RepPace, Routine
 from .voice import TtsError, Voice
+
+
+def alert(message: str) -> None:
+    """A fault the person must know about: printed even with --quiet, on stderr."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.ndarray:
@@ -66,7 +71,7 @@ class Driver:
             self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
             if not self._recognizer_failed:
                 self._recognizer_failed = True
-                self.show(f"The recognizer failed ({e}): the session is paused.")
+                alert(f"The recognizer failed ({e}): the session is paused.")
                 self.dispatch(S.HearingLost(t, f"recognizer error: {e}"))
             with contextlib.suppress(Exception):
                 self.recognizer.reset()
@@ -144,29 +149,29 @@ def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | No
              realtime: bool = False, used_today_s: float = 0.0,
              room: RoomEcho | None = None) -> RunResult:
     """Replay a session from a microphone file; `room` mixes the speaker back into the mic."""
-    mic = read_audio(mic_path, RATE)
     writer = WavWriter(speaker_path, RATE) if speaker_path else None
-    n_blocks = len(mic) // BLOCK
     wall0 = time.monotonic()
     reason = "end of microphone input"
     t = 0.0
     try:
         driver.start(0.0, used_today_s)
-        for i in range(n_blocks):
+        blocks = stream_audio(mic_path, RATE, BLOCK)
+        for i, frame in enumerate(blocks):
             t = i * BLOCK / RATE
             block, events = driver.player.read(BLOCK)
             if writer:
                 writer.write(block)
             driver.played(t, events)
             t = (i + 1) * BLOCK / RATE
-            frame = mic[i * BLOCK:(i + 1) * BLOCK]
             if room is not None:
                 frame = room.add(frame, block)
             driver.hear(t, frame, block)
             if driver.ended:
                 reason = driver.ended
                 if writer:  # keep the speaker WAV as long as the input, silent after the end
-                    writer.write(np.zeros(len(mic) - (i + 1) * BLOCK, dtype=np.int16))
+                    silence = np.zeros(BLOCK, dtype=np.int16)
+                    for _ in blocks:
+                        writer.write(silence)
                 break
             if realtime:
                 ahead = t - (time.monotonic() - wall0)
@@ -216,8 +221,9 @@ SPEAKER_SILENCE_LIMIT = 1.0  # seconds without the output device asking for audi
 REOPEN_EVERY = 2.0  # seconds between attempts to reopen a lost device
 
 
-class Terminated(Exception):
-    """SIGTERM: end like Ctrl-C, with a complete journal."""
+class Terminated(BaseException):
+    """SIGTERM: end like Ctrl-C, with a complete journal. A BaseException, like KeyboardInterrupt,
+    so that no `except Exception` guarding a device or the recognizer can swallow it."""
 
 
 class _LiveAudio:
@@ -298,7 +304,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
             now = time.monotonic()
             if speaker_ok and now - audio.last_out > SPEAKER_SILENCE_LIMIT:
                 speaker_ok = False
-                driver.show("The speaker stopped working: the session is paused.")
+                alert("The speaker stopped working: the session is paused.")
                 driver.dispatch(S.SpeakerLost(t, "the output device stopped"))
             if (not mic_ok or not speaker_ok) and now >= next_try:
                 next_try = now + REOPEN_EVERY
@@ -315,7 +321,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
             except queue.Empty:
                 if mic_ok and time.monotonic() - audio.last_in > MIC_SILENCE_LIMIT:
                     mic_ok = False
-                    driver.show("The microphone stopped delivering audio: the session is paused.")
+                    alert("The microphone stopped delivering audio: the session is paused.")
                     driver.dispatch(S.HearingLost(t, "no audio from the microphone"))
                 continue
             audio.last_in = time.monotonic()
