@@ -270,19 +270,20 @@ class _LiveAudio:
         self.last_out = time.monotonic()
         self.out.start()
 
+    @staticmethod
+    def _shut(stream) -> None:
+        if stream is not None:
+            with contextlib.suppress(Exception):  # a stream whose device is gone may not close
+                stream.abort()
+                stream.close()
+
     def close_input(self) -> None:
-        if self.inp is not None:
-            with contextlib.suppress(Exception):
-                self.inp.abort()
-                self.inp.close()
-            self.inp = None
+        self._shut(self.inp)
+        self.inp = None
 
     def close_output(self) -> None:
-        if self.out is not None:
-            with contextlib.suppress(Exception):
-                self.out.abort()
-                self.out.close()
-            self.out = None
+        self._shut(self.out)
+        self.out = None
 
     def close(self) -> None:
         self.close_input()
