@@ -1,9 +1,11 @@
 """A private PulseAudio server with a virtual room, for tests and live benchmarks.
 
-The room is a null sink `speaker`; the microphone `mic` hears the sink's monitor, so whatever
-anyone plays into the room (the assistant's voice, a test's spoken command) reaches the
-microphone, as on a laptop. A keep-alive loopback from a silent source keeps the sink running
-so new streams do not stall. The server runs as a child process (no D-Bus, no system mode) and
+The room is a null sink `room`; the microphone `mic` hears its monitor. The assistant plays into
+its own sink `speaker` (the default), which a loopback carries into the room, so whatever anyone
+plays (the assistant's voice, a test's spoken command) reaches the microphone, as on a laptop,
+and the speaker can fail on its own (`suspend-sink speaker`) while the microphone still hears.
+A keep-alive loopback from a silent source keeps the room running so new streams do not stall.
+The server runs as a child process (no D-Bus, no system mode) and
 is stopped by its PID.
 """
 
@@ -44,10 +46,12 @@ class PulseRig:
             raise RigError("pulseaudio is not installed: run scripts/setup --test")
         modules = [
             f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
+            f"module-null-sink sink_name=room rate={self.rate} channels=1",
             f"module-null-sink sink_name=speaker rate={self.rate} channels=1",
-            "module-virtual-source source_name=mic master=speaker.monitor",
+            "module-virtual-source source_name=mic master=room.monitor",
             "module-null-source source_name=silence",
-            "module-loopback source=silence sink=speaker latency_msec=20",
+            "module-loopback source=silence sink=room latency_msec=20",
+            "module-loopback source=speaker.monitor sink=room latency_msec=20",
         ]
         env = {**os.environ, "HOME": str(self.dir), "XDG_RUNTIME_DIR": str(self.dir),
                "XDG_CONFIG_HOME": str(self.dir)}
@@ -87,7 +91,7 @@ class PulseRig:
 
     def play(self, wav: str | Path) -> subprocess.Popen:
         """Play a file into the room, as a person speaking would."""
-        return subprocess.Popen(["paplay", "--device=speaker", str(wav)], env=self.env())
+        return subprocess.Popen(["paplay", "--device=room", str(wav)], env=self.env())
 
     def room_tone(self, noise_db: float = -60.0, seconds: float = 600.0) -> subprocess.Popen:
         """Play faint noise into the room for `seconds`: no real room is digitally silent, and
@@ -100,11 +104,11 @@ class PulseRig:
         rng = np.random.default_rng(0)
         noise = rng.normal(0, 32768 * 10 ** (noise_db / 20), int(seconds * self.rate))
         write_wav(path, np.clip(noise, -32768, 32767).astype(np.int16), self.rate)
-        return subprocess.Popen(["paplay", "--device=speaker", str(path)], env=self.env())
+        return subprocess.Popen(["paplay", "--device=room", str(path)], env=self.env())
 
     def record(self, out: str | Path) -> subprocess.Popen:
         """Record the room (everything played into it) to a WAV until terminated."""
-        return subprocess.Popen(["parecord", "--device=speaker.monitor", f"--rate={self.rate}",
+        return subprocess.Popen(["parecord", "--device=room.monitor", f"--rate={self.rate}",
                                  "--channels=1", "--format=s16le", "--file-format=wav", str(out)],
                                 env=self.env())
 

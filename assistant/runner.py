@@ -242,6 +242,7 @@ class _LiveAudio:
         self.news: queue.Queue[list[PlayerEvent]] = queue.Queue()
         self.reference = ReferenceDelay()
         self.last_out = time.monotonic()
+        self.flowing_since = self.last_out
         self.last_in = time.monotonic()
         self.inp = None
         self.out = None
@@ -250,7 +251,10 @@ class _LiveAudio:
         self.frames.put(indata[:, 0].copy())
 
     def _on_output(self, outdata, n, _time, _status) -> None:
-        self.last_out = time.monotonic()
+        now = time.monotonic()
+        if now - self.last_out > 0.1:  # a gap: audio is flowing again only from now on
+            self.flowing_since = now
+        self.last_out = now
         block, events = self.player.read(n)
         outdata[:, 0] = block
         self.reference.push(block)
@@ -267,7 +271,7 @@ class _LiveAudio:
         self.close_output()
         self.out = self.sd.OutputStream(samplerate=RATE, blocksize=BLOCK, channels=1, dtype="int16",
                                         callback=self._on_output)
-        self.last_out = time.monotonic()
+        self.last_out = self.flowing_since = time.monotonic()
         self.out.start()
 
     @staticmethod
@@ -314,7 +318,10 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
                         audio.open_output()
                     if not mic_ok and (audio.inp is None or not audio.inp.active):
                         audio.open_input()
-            if not speaker_ok and now - audio.last_out < SPEAKER_SILENCE_LIMIT / 2:
+            # A reopened stream prefills its buffer in one burst even on a dead device: the
+            # speaker is back only when it has been taking audio steadily for half a second.
+            if (not speaker_ok and now - audio.last_out < 0.1
+                    and audio.last_out - audio.flowing_since >= SPEAKER_SILENCE_LIMIT / 2):
                 speaker_ok = True
                 driver.dispatch(S.SpeakerBack(t))
             try:

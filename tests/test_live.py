@@ -136,3 +136,31 @@ def test_a_dead_microphone_pauses_and_continue_waits_for_audio(room, tmp_path):
         code, err = run.stop()
     assert code == 0, err
 
+
+
+def test_a_lost_speaker_pauses_with_a_clear_message(room, tmp_path):
+    cont = save(tmp_path / "continue.wav", festival("continue"))
+    run = LiveRun(room, tmp_path)
+    try:
+        run.wait_for(lambda e: e["event"] == "say")
+        time.sleep(1.0)
+        mark = len(run.events())
+        room.pactl("suspend-sink", "speaker", "1")  # the output device stops taking audio
+        lost = run.wait_for(lambda e: e["event"] == "speaker_lost", timeout=5, after=mark)
+        assert lost["reason"]
+        state = run.wait_for(lambda e: e["event"] in ("paused", "stopped"), timeout=5, after=mark)
+        assert state["event"] == "stopped" or state["reason"] == "speaker"
+        time.sleep(1.0)
+        room.pactl("suspend-sink", "speaker", "0")
+        back = run.wait_for(lambda e: e["event"] == "speaker_back", timeout=10, after=mark)
+        assert back["w"] > lost["w"] + 0.9, "not back before the device really is"
+        told = run.wait_for(lambda e: e["event"] == "say" and "speaker works again" in e["text"],
+                            timeout=15, after=mark)
+        time.sleep(told["seconds"] + 0.5)
+        mark = len(run.events())
+        play(room, cont)
+        run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+    finally:
+        code, err = run.stop()
+    assert code == 0, err
+    assert "The speaker stopped working" in err
