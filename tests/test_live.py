@@ -66,6 +66,15 @@ def play(rig: PulseRig, wav: Path) -> None:
     rig.play(wav).wait(timeout=20)
 
 
+def continue_after(run: LiveRun, rig: PulseRig, tmp: Path, told: str, after: int) -> None:
+    """Wait for the assistant to finish saying `told`, then say "continue": it must resume."""
+    said = run.wait_for(lambda e: e["event"] == "say" and told in e["text"], timeout=15, after=after)
+    time.sleep(said["seconds"] + 0.5)  # navigation is spoken when the assistant is quiet
+    mark = len(run.events())
+    play(rig, save(tmp / "continue.wav", festival("continue")))
+    run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+
+
 def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, tmp_path):
     cont = save(tmp_path / "continue.wav", festival("continue"))
     nxt = save(tmp_path / "repeat.wav", festival("repeat"))
@@ -110,7 +119,6 @@ def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, 
 
 
 def test_a_dead_microphone_pauses_and_continue_waits_for_audio(room, tmp_path):
-    cont = save(tmp_path / "continue.wav", festival("continue"))
     run = LiveRun(room, tmp_path)
     try:
         run.wait_for(lambda e: e["event"] == "say")
@@ -127,19 +135,13 @@ def test_a_dead_microphone_pauses_and_continue_waits_for_audio(room, tmp_path):
         time.sleep(1.0)
         room.pactl("suspend-source", "mic", "0")
         run.wait_for(lambda e: e["event"] == "hearing_back", timeout=8, after=mark)
-        told = run.wait_for(lambda e: e["event"] == "say" and "hear you again" in e["text"], timeout=15)
-        time.sleep(told["seconds"] + 0.5)  # commands are spoken when the assistant is quiet
-        mark = len(run.events())
-        play(room, cont)
-        run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+        continue_after(run, room, tmp_path, "hear you again", mark)
     finally:
         code, err = run.stop()
     assert code == 0, err
 
 
-
 def test_a_lost_speaker_pauses_with_a_clear_message(room, tmp_path):
-    cont = save(tmp_path / "continue.wav", festival("continue"))
     run = LiveRun(room, tmp_path)
     try:
         run.wait_for(lambda e: e["event"] == "say")
@@ -154,12 +156,7 @@ def test_a_lost_speaker_pauses_with_a_clear_message(room, tmp_path):
         room.pactl("suspend-sink", "speaker", "0")
         back = run.wait_for(lambda e: e["event"] == "speaker_back", timeout=10, after=mark)
         assert back["w"] > lost["w"] + 0.9, "not back before the device really is"
-        told = run.wait_for(lambda e: e["event"] == "say" and "speaker works again" in e["text"],
-                            timeout=15, after=mark)
-        time.sleep(told["seconds"] + 0.5)
-        mark = len(run.events())
-        play(room, cont)
-        run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+        continue_after(run, room, tmp_path, "speaker works again", mark)
     finally:
         code, err = run.stop()
     assert code == 0, err
