@@ -178,7 +178,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from .audio import BLOCK, RATE, read_audio
+    from .audio import BLOCK, RATE, stream_audio
     from .journal import Journal
     from .recognizers import RecognizerError, make_recognizer
 
@@ -200,9 +200,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     print(f"Listening with {recognizer.name}. Ctrl-C to end.", file=sys.stderr)
     try:
         if args.mic_file:
-            audio = read_audio(args.mic_file, RATE)
-            for i in range(len(audio) // BLOCK):
-                report((i + 1) * BLOCK / RATE, audio[i * BLOCK:(i + 1) * BLOCK])
+            for i, frame in enumerate(stream_audio(args.mic_file, RATE, BLOCK)):
+                report((i + 1) * BLOCK / RATE, frame)
         else:
             import queue
 
