@@ -369,13 +369,13 @@ def step(s: State, e: Event) -> tuple[State, list[Action]]:
     if isinstance(e, SpeechDone):
         return _on_speech_done(s)
     if isinstance(e, HearingLost):
-        return _on_hearing_lost(s, e)
+        return _device_lost(s, "hearing", e.reason)
     if isinstance(e, HearingBack):
-        return _on_hearing_back(s)
+        return _device_back(s, "hearing")
     if isinstance(e, SpeakerLost):
-        return _on_speaker_lost(s, e)
+        return _device_lost(s, "speaker", e.reason)
     if isinstance(e, SpeakerBack):
-        return _on_speaker_back(s)
+        return _device_back(s, "speaker")
     raise TypeError(f"unknown event {e!r}")
 
 
@@ -410,47 +410,44 @@ def _on_speech_done(s: State) -> tuple[State, list[Action]]:
     return s, []
 
 
-def _on_hearing_lost(s: State, e: HearingLost) -> tuple[State, list[Action]]:
+# Devices the session needs: the state field that says it works, and what is said about it.
+_DEVICES = {
+    "hearing": ("I can no longer hear you, so I have paused. "
+                "Lift your hands. Say continue when the microphone works again.",
+                "I can hear you again. Say continue when you are ready."),
+    "speaker": ("The speaker has gone, so I have paused.",
+                "The speaker works again. Say continue when you are ready."),
+}
+
+
+def _device_lost(s: State, device: str, reason: str) -> tuple[State, list[Action]]:
+    if not getattr(s, device):
+        return s, []
+    s = replace(s, **{device: False})
+    lost = Log(f"{device}_lost", {"reason": reason})
+    if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
+        s2, actions = _pause(s, device, _DEVICES[device][0])
+        return s2, [lost, *actions]
+    return s, [lost]
+
+
+def _device_back(s: State, device: str) -> tuple[State, list[Action]]:
+    if getattr(s, device):
+        return s, []
+    s = replace(s, **{device: True})
+    actions: list[Action] = [Log(f"{device}_back", {})]
+    if s.mode is Mode.PAUSED:
+        actions.append(Say(_DEVICES[device][1], "info"))
+    return s, actions
+
+
+def _missing_device(s: State, e: Heard) -> list[Action]:
+    """Why "continue" cannot be obeyed yet, if it cannot: nothing resumes unheard or unspoken."""
     if not s.hearing:
-        return s, []
-    s = replace(s, hearing=False)
-    lost = Log("hearing_lost", {"reason": e.reason})
-    if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
-        s2, actions = _pause(s, "hearing", "I can no longer hear you, so I have paused. "
-                             "Lift your hands. Say continue when the microphone works again.")
-        return s2, [lost, *actions]
-    return s, [lost]
-
-
-def _on_speaker_lost(s: State, e: SpeakerLost) -> tuple[State, list[Action]]:
+        return [_heard_log(e, False, "no microphone")]
     if not s.speaker:
-        return s, []
-    s = replace(s, speaker=False)
-    lost = Log("speaker_lost", {"reason": e.reason})
-    if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
-        s2, actions = _pause(s, "speaker", "The speaker has gone, so I have paused.")
-        return s2, [lost, *actions]
-    return s, [lost]
-
-
-def _on_speaker_back(s: State) -> tuple[State, list[Action]]:
-    if s.speaker:
-        return s, []
-    s = replace(s, speaker=True)
-    actions: list[Action] = [Log("speaker_back", {})]
-    if s.mode is Mode.PAUSED:
-        actions.append(Say("The speaker works again. Say continue when you are ready.", "info"))
-    return s, actions
-
-
-def _on_hearing_back(s: State) -> tuple[State, list[Action]]:
-    if s.hearing:
-        return s, []
-    s = replace(s, hearing=True)
-    actions: list[Action] = [Log("hearing_back", {})]
-    if s.mode is Mode.PAUSED:
-        actions.append(Say("I can hear you again. Say continue when you are ready.", "info"))
-    return s, actions
+        return [_heard_log(e, False, "no speaker")]
+    return []
 
 
 def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
@@ -472,10 +469,8 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
     if c is Command.CONTINUE:
         if mode is not Mode.PAUSED:
             return s, [_heard_log(e, False, "not paused")]
-        if not s.hearing:
-            return s, [_heard_log(e, False, "no microphone")]
-        if not s.speaker:
-            return s, [_heard_log(e, False, "no speaker")]
+        if refused := _missing_device(s, e):
+            return s, refused
         s2, actions = _resume_paused(s)
         return s2, [ok, Cut(), *actions]
     if c is Command.PAUSE:
@@ -515,10 +510,8 @@ def _on_heard_stopped(s: State, e: Heard) -> tuple[State, list[Action]]:
     c = e.command
     in_intro = s.resume is Mode.INTRO
     if c is Command.CONTINUE:
-        if not s.hearing:
-            return s, [_heard_log(e, False, "no microphone")]
-        if not s.speaker:
-            return s, [_heard_log(e, False, "no speaker")]
+        if refused := _missing_device(s, e):
+            return s, refused
         resumed = Log("resumed", {"from": "stopped", "step": s.step})
         if in_intro:  # the safety introduction is heard whole before any step
             s2 = replace(s, mode=Mode.INTRO, resume=None, stop_reason="")
