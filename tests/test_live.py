@@ -70,9 +70,18 @@ def continue_after(run: LiveRun, rig: PulseRig, tmp: Path, told: str, after: int
     """Wait for the assistant to finish saying `told`, then say "continue": it must resume."""
     said = run.wait_for(lambda e: e["event"] == "say" and told in e["text"], timeout=15, after=after)
     time.sleep(said["seconds"] + 0.5)  # navigation is spoken when the assistant is quiet
+    wav = save(tmp / "continue.wav", festival("continue"))
     mark = len(run.events())
-    play(rig, save(tmp / "continue.wav", festival("continue")))
-    run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+    # Said again if not obeyed, as a person would: this test is about the fault, and the
+    # benchmark is where misheard commands are counted.
+    for _attempt in range(2):
+        play(rig, wav)
+        try:
+            run.wait_for(lambda e: e["event"] == "resumed", timeout=6, after=mark)
+            return
+        except AssertionError:
+            time.sleep(2.0)  # let any reply to what it misheard finish
+    raise AssertionError("'continue', said twice while the assistant was quiet, did not resume")
 
 
 def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, tmp_path):
