@@ -21,6 +21,8 @@ class Command(str, Enum):
     WHERE = "where"
     HELP = "help"
     QUIT = "quit"
+    YES = "yes"  # answers to the pre-session safety questions
+    NO = "no"
     STOP = "stop"  # safety: plain stop
     PAIN = "pain"  # safety: stop because it hurts
 
@@ -61,6 +63,8 @@ PHRASES: dict[str, Command] = {
     "help": Command.HELP,
     "quit": Command.QUIT,
     "end session": Command.QUIT,
+    "yes": Command.YES,
+    "no": Command.NO,
 }
 
 SAFETY_PHRASES = tuple(p for p, c in PHRASES.items() if c in SAFETY)

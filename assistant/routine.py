@@ -67,6 +67,7 @@ class Routine:
     steps: tuple[Step, ...]
     daily_limit_minutes: float | None = None
     source: str = ""
+    questions: tuple[str, ...] = ()  # asked before the first step; a "yes" ends the session
 
     @property
     def seconds(self) -> float:
@@ -179,7 +180,7 @@ def _join(parent: str, name: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-ROUTINE_FIELDS = {"name", "for", "position", "safety", "steps", "daily_limit_minutes"}
+ROUTINE_FIELDS = {"name", "for", "position", "safety", "questions", "steps", "daily_limit_minutes"}
 REQUIRED_ROUTINE = ("name", "for", "position", "safety", "steps")
 STEP_FIELDS = {"id", "title", "say", "pace", "pressure", "cautions"}
 REQUIRED_STEP = ("id", "title", "say", "pace", "pressure")
@@ -288,6 +289,12 @@ def parse_routine(text: str, file: str = "<routine>") -> Routine:
     for name in ("name", "for", "position", "safety"):
         if name in f:
             values[name] = c.text(f[name][1], name)
+    questions: tuple[str, ...] | None = ()
+    if "questions" in f:
+        questions = c.texts(f["questions"][1], "questions")
+        for i, (q, item) in enumerate(zip(questions or (), f["questions"][1].value, strict=False)):
+            if not q.endswith("?"):
+                c.add(item, f"questions[{i}]", "must be a yes/no question ending in '?'")
     limit = None
     if "daily_limit_minutes" in f:
         limit = c.number(f["daily_limit_minutes"][1], "daily_limit_minutes")
@@ -316,6 +323,7 @@ def parse_routine(text: str, file: str = "<routine>") -> Routine:
     return Routine(
         name=values["name"] or "", audience=values["for"] or "", position=values["position"] or "",
         safety=values["safety"] or "", steps=tuple(steps), daily_limit_minutes=limit, source=file,
+        questions=questions or (),
     )
 
 

@@ -20,6 +20,7 @@ WORDS_PER_SECOND = 2.6  # rough speaking speed for time estimates only
 
 class Mode(str, Enum):
     INTRO = "intro"  # welcome and safety introduction are being spoken
+    CHECK = "check"  # a safety question was asked; waiting for yes or no
     INSTRUCT = "instruct"  # a step's instructions are being spoken
     PACE = "pace"  # counting repetitions / timing the step
     PAUSED = "paused"
@@ -34,6 +35,8 @@ class Mode(str, Enum):
 class Start:
     t: float
     used_today_s: float = 0.0  # time already spent today on a routine with a daily limit
+    hurt_before: tuple[str, ...] = ()  # ids of steps stopped for pain in recent sessions
+    skip_check: bool = False  # the safety questions were already answered today
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Heard:
     text: str = ""
     confidence: float | None = None
     final: bool = True  # False: acted on a partial result (safety fast path)
+    source: str = "voice"  # or "key": the keyboard fallback goes through the same path
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class State:
     speaker: bool = True  # the output device works: without it no instruction reaches anyone
     used_s: float = 0.0  # pacing time counted against the daily limit
     pain_steps: tuple[int, ...] = ()
+    question: int = 0  # index of the safety question being asked (or the next one)
+    answered_at: float | None = None  # when the question finished being spoken, while waiting
+    hurt_before: tuple[str, ...] = ()
 
     @property
     def current(self) -> Step:
@@ -151,6 +158,10 @@ HELP_TEXT = (
 STOP_TEXT = "Stopped. Lift your hands."
 PAIN_TEXT = "Stopped. Lift your hands and let the pain settle."
 STOPPED_HINT = "Say continue to start this step again, next to skip it, or quit to end."
+DOCTOR_TEXT = ("Then we will not massage today. Please see a doctor first, and come back when "
+               "they say it is safe. Take care.")
+ANSWER_HINT = "Please answer yes or no."
+REASK_S = 20.0  # a question left unanswered this long is asked again
 
 _NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -175,12 +186,31 @@ def estimate_s(r: Routine) -> float:
     return r.seconds + words / WORDS_PER_SECOND
 
 
-def intro_text(r: Routine) -> str:
+def hurt_text(r: Routine, hurt: tuple[str, ...]) -> str:
+    """What the intro says about steps that hurt in recent sessions ("" when none did)."""
+    titles = [st.title[:1].lower() + st.title[1:] for st in r.steps if st.id in hurt]
+    if not titles:
+        return ""
+    named = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    return f"Last time, {named} hurt: keep {'it' if len(titles) == 1 else 'them'} light."
+
+
+def intro_text(r: Routine, hurt: tuple[str, ...] = ()) -> str:
+    memory = hurt_text(r, hurt)
     return (
         f"Welcome. This is {r.name}, about {minutes_text(estimate_s(r))}. {r.safety} "
-        f"Set-up: {r.position} Say help at any time to hear the commands. "
+        + (f"{memory} " if memory else "")
+        + f"Set-up: {r.position} Say help at any time to hear the commands. "
         "Say stop, or ouch, and I stop at once."
     )
+
+
+def question_text(r: Routine, index: int) -> str:
+    n = len(r.questions)
+    lead = ""
+    if index == 0:
+        lead = "First, a safety question. " if n == 1 else f"First, {number_word(n)} safety questions. "
+    return f"{lead}{r.questions[index]} Say yes or no."
 
 
 def step_text(s: State, lighter: bool = False) -> str:
@@ -198,6 +228,8 @@ def step_text(s: State, lighter: bool = False) -> str:
         parts.append("Go lighter this time.")
     elif s.step in s.pain_steps:
         parts.append("This step hurt earlier: keep it light.")
+    elif step.id in s.hurt_before:
+        parts.append("This step hurt last time: keep it light.")
     return " ".join(parts)
 
 
@@ -211,7 +243,7 @@ def _beat_interval(s: State) -> float:
     return pace.cue_every * s.pace
 
 
-def _remaining_s(s: State) -> float:
+def remaining_s(s: State) -> float:
     """Estimated seconds to the end: what is left of this step plus the steps after it."""
     total = 0.0
     for i in range(s.step, len(s.routine.steps)):
@@ -232,6 +264,37 @@ def _begin_step(s: State, index: int, *, lighter: bool = False) -> tuple[State, 
     step = s.current
     return s, [Log("step", {"index": index, "id": step.id, "title": step.title}),
                Say(step_text(s, lighter), "instruction")]
+
+
+def _before_steps(s: State) -> bool:
+    """The introduction or the safety questions: no step has begun yet."""
+    return Mode.INTRO in (s.mode, s.resume) or Mode.CHECK in (s.mode, s.resume)
+
+
+def _ask(s: State) -> tuple[State, list[Action]]:
+    q = s.question
+    s = replace(s, mode=Mode.CHECK, resume=None, pause_reason="", stop_reason="", answered_at=None)
+    return s, [Log("question", {"index": q, "text": s.routine.questions[q]}),
+               Say(question_text(s.routine, q), "question")]
+
+
+def _after_intro(s: State) -> tuple[State, list[Action]]:
+    """The safety questions not yet answered, then the first step."""
+    if s.question < len(s.routine.questions):
+        return _ask(s)
+    return _begin_step(s, 0)
+
+
+def _answer(s: State, e: Heard) -> tuple[State, list[Action]]:
+    yes = e.command is Command.YES
+    q = s.question
+    answer = Log("safety_answer", {"index": q, "question": s.routine.questions[q],
+                                   "answer": "yes" if yes else "no"})
+    if yes:  # a reason not to massage today: nothing after this but the advice
+        s2, actions = _finish(s, "safety_check", DOCTOR_TEXT)
+        return s2, [_heard_log(e, True), Cut(), answer, *actions]
+    s2, actions = _after_intro(replace(s, question=q + 1))
+    return s2, [_heard_log(e, True), Cut(), answer, *actions]
 
 
 def _finish(s: State, reason: str, text: str) -> tuple[State, list[Action]]:
@@ -326,7 +389,10 @@ def _pause(s: State, reason: str, text: str) -> tuple[State, list[Action]]:
 def _resume_paused(s: State) -> tuple[State, list[Action]]:
     log = Log("resumed", {"from": "paused", "step": s.step})
     if s.resume is Mode.INTRO:
-        return replace(s, mode=Mode.INTRO, resume=None), [log, Say(intro_text(s.routine), "intro")]
+        return replace(s, mode=Mode.INTRO, resume=None), [log, Say(_intro(s), "intro")]
+    if s.resume is Mode.CHECK:
+        s2, actions = _ask(s)
+        return s2, [log, *actions]
     if s.resume is Mode.PACE:
         # Restart the interrupted beat from its start, so the count picks up cleanly.
         s2 = replace(s, mode=Mode.PACE, resume=None, pause_reason="")
@@ -341,6 +407,8 @@ def _heard_log(e: Heard, accepted: bool, why: str = "") -> Log:
                   "final": e.final}
     if e.confidence is not None:
         data["confidence"] = round(e.confidence, 3)
+    if e.source != "voice":
+        data["source"] = e.source
     if why:
         data["ignored"] = why
     return Log("heard", data)
@@ -380,18 +448,27 @@ def step(s: State, e: Event) -> tuple[State, list[Action]]:
 
 
 def _on_start(s: State, e: Start) -> tuple[State, list[Action]]:
-    s = replace(s, used_s=e.used_today_s)
+    s = replace(s, used_s=e.used_today_s, hurt_before=e.hurt_before,
+                question=len(s.routine.questions) if e.skip_check else 0)
     if _limit_reached(s):
         return _finish(s, "daily_limit",
                        f"You have already had today's {minutes_text(s.routine.daily_limit_minutes * 60)}"
                        " of this. Give the muscles a rest and try again tomorrow.")
-    return replace(s, mode=Mode.INTRO), [
-        Log("started", {"routine": s.routine.name, "steps": len(s.routine.steps)}),
-        Say(intro_text(s.routine), "intro"),
-    ]
+    started = {"routine": s.routine.name, "steps": len(s.routine.steps)}
+    if e.skip_check and s.routine.questions:
+        started["safety_check"] = "skipped"
+    if e.hurt_before:
+        started["hurt_before"] = list(e.hurt_before)
+    return replace(s, mode=Mode.INTRO), [Log("started", started), Say(_intro(s), "intro")]
+
+
+def _intro(s: State) -> str:
+    return intro_text(s.routine, s.hurt_before)
 
 
 def _on_tick(s: State) -> tuple[State, list[Action]]:
+    if s.mode is Mode.CHECK and s.answered_at is not None and s.now - s.answered_at >= REASK_S:
+        return _ask(s)  # nobody answered: ask again rather than wait silently for ever
     if s.mode is not Mode.PACE:
         return s, []
     if _limit_reached(s, grace=BLOCK_GRACE):
@@ -402,7 +479,9 @@ def _on_tick(s: State) -> tuple[State, list[Action]]:
 
 def _on_speech_done(s: State) -> tuple[State, list[Action]]:
     if s.mode is Mode.INTRO:
-        return _begin_step(s, 0)
+        return _after_intro(s)
+    if s.mode is Mode.CHECK:
+        return replace(s, answered_at=s.now), []
     if s.mode is Mode.INSTRUCT:
         return _fire_beats(replace(s, mode=Mode.PACE))
     if s.mode is Mode.FINISHED:
@@ -425,7 +504,7 @@ def _device_lost(s: State, device: str, reason: str) -> tuple[State, list[Action
         return s, []
     s = replace(s, **{device: False})
     lost = Log(f"{device}_lost", {"reason": reason})
-    if s.mode in (Mode.INTRO, Mode.INSTRUCT, Mode.PACE):
+    if s.mode in (Mode.INTRO, Mode.CHECK, Mode.INSTRUCT, Mode.PACE):
         s2, actions = _pause(s, device, _DEVICES[device][0])
         return s2, [lost, *actions]
     return s, [lost]
@@ -461,8 +540,13 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
     if mode is Mode.STOPPED:
         return _on_heard_stopped(s, e)
     ok = _heard_log(e, True)
-    # A pause during the safety introduction is still the introduction: no step has begun.
-    in_intro = mode is Mode.INTRO or (mode is Mode.PAUSED and s.resume is Mode.INTRO)
+    # A pause during the introduction or the questions is still before the steps.
+    in_intro = _before_steps(s)
+    asking = Mode.CHECK in (mode, s.resume)
+    if c in (Command.YES, Command.NO):
+        if mode is not Mode.CHECK:
+            return s, [_heard_log(e, False, "paused" if asking else "no question asked")]
+        return _answer(s, e)
     if c is Command.QUIT:
         s2, actions = _finish(s, "quit", "Ending the session here. Well done.")
         return s2, [ok, Cut(), *actions]
@@ -479,7 +563,9 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
         s2, actions = _pause(s, "asked", "Paused. Say continue when you are ready.")
         return s2, [ok, *actions]
     if c is Command.NEXT:
-        s2, actions = _begin_step(s, 0) if in_intro else _advance(s)
+        if asking:  # the questions are never skipped: they decide whether to massage at all
+            return s, [_heard_log(e, False, "safety question")]
+        s2, actions = _after_intro(s) if in_intro else _advance(s)
         return s2, [ok, Cut(), *actions]
     if c is Command.BACK:
         if in_intro:
@@ -489,18 +575,24 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
         note = [Say("This is the first step.", "info")] if s.step == 0 else []
         return s2, [ok, Cut(), *note, *actions]
     if c is Command.REPEAT:
+        if asking:
+            s2, actions = _ask(s)
+            return s2, [ok, Cut(), *actions]
         if in_intro:
             s2 = replace(s, mode=Mode.INTRO, resume=None, pause_reason="")
-            return s2, [ok, Cut(), Say(intro_text(s.routine), "intro")]
+            return s2, [ok, Cut(), Say(_intro(s), "intro")]
         s2, actions = _begin_step(s, s.step, lighter=s.lighter)
         return s2, [ok, Cut(), *actions]
     if c in (Command.SLOWER, Command.FASTER):
         return _change_pace(s, e)
     if c is Command.TIME_LEFT:
-        return s, [ok, Say(f"About {minutes_text(_remaining_s(s))} left.", "info")]
+        return s, [ok, Say(f"About {minutes_text(remaining_s(s))} left.", "info")]
     if c is Command.WHERE:
         return s, [ok, Say(_status_text(s), "info")]
     if c is Command.HELP:
+        if mode is Mode.CHECK:
+            s2, actions = _ask(s)
+            return s2, [ok, Cut(), Say(ANSWER_HINT, "info"), *actions[1:]]
         return s, [ok, Say(HELP_TEXT, "info")]
     return s, [_heard_log(e, False, "unknown command")]
 
@@ -509,19 +601,26 @@ def _on_heard_stopped(s: State, e: Heard) -> tuple[State, list[Action]]:
     """The latch: only continue, next or quit leave; nothing else speaks but the stop hint."""
     c = e.command
     in_intro = s.resume is Mode.INTRO
+    if s.resume is Mode.CHECK and c in (Command.CONTINUE, Command.NEXT):
+        # Nothing to skip to before the answer: either way the question is asked again.
+        if refused := _missing_device(s, e):
+            return s, refused
+        s2, actions = _ask(s)
+        resumed = Log("resumed", {"from": "stopped", "step": s.step})
+        return s2, [_heard_log(e, True), resumed, Cut(), *actions]
     if c is Command.CONTINUE:
         if refused := _missing_device(s, e):
             return s, refused
         resumed = Log("resumed", {"from": "stopped", "step": s.step})
         if in_intro:  # the safety introduction is heard whole before any step
             s2 = replace(s, mode=Mode.INTRO, resume=None, stop_reason="")
-            return s2, [_heard_log(e, True), resumed, Cut(), Say(intro_text(s.routine), "intro")]
+            return s2, [_heard_log(e, True), resumed, Cut(), Say(_intro(s), "intro")]
         lighter = s.stop_reason == "pain"
         s2, actions = _begin_step(s, s.step, lighter=lighter)
         resumed = Log("resumed", {"from": "stopped", "step": s.step, "lighter": lighter})
         return s2, [_heard_log(e, True), resumed, Cut(), *actions[1:]]
     if c is Command.NEXT:
-        s2, actions = _begin_step(s, 0) if in_intro else _advance(s)
+        s2, actions = _after_intro(s) if in_intro else _advance(s)
         resumed = Log("resumed", {"from": "stopped", "step": s.step, "skipped": True})
         return s2, [_heard_log(e, True), resumed, Cut(), *actions]
     if c is Command.QUIT:

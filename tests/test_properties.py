@@ -25,7 +25,7 @@ from assistant.routine import Problem, Routine, RoutineError, parse_routine
 from assistant.session import Mode
 from tests.conftest import ROOT
 from tests.test_routine import GOOD
-from tests.test_session import ROUTINE
+from tests.test_session import QUESTIONS, ROUTINE
 
 # ---- the loader -----------------------------------------------------------------------------
 
@@ -189,7 +189,7 @@ steps:
   - {id: b, title: B, say: Hold., pressure: firm, pace: {duration: 2, cue_every: 0.5, cues: [hold, breathe]}}
   - {id: c, title: C, say: Rest., pressure: medium, pace: {reps: 1, seconds_per_rep: 1.6, cues: [in, out]}}
 """, "quick.yaml")
-ROUTINES = st.sampled_from([QUICK, ROUTINE])
+ROUTINES = st.sampled_from([QUICK, ROUTINE, QUESTIONS])
 USED_TODAY = st.sampled_from([0.0, 0.0, 6.0, 12.0])  # seconds; only QUICK has a limit (12 s)
 GAPS = st.sampled_from([0.0, 0.01, 0.3, 2.0])  # how long after the previous event
 TICK = 0.02
@@ -256,6 +256,7 @@ def _accepted(actions: list[S.Action]) -> bool:
 def test_session_invariants_hold_for_any_event_stream(routine: Routine, used: float,
                                                       events: list[S.Event]) -> None:
     latched = False  # our own model of the stop latch, checked against the machine's mode
+    no_so_far = 0  # safety questions answered "no"
     for before, e, s, actions in drive(routine, used, events):
         # (a) the step index always points at a step
         assert 0 <= s.step < len(routine.steps)
@@ -293,6 +294,13 @@ def test_session_invariants_hold_for_any_event_stream(routine: Routine, used: fl
         # (g) a finished session stays finished
         if before.mode is Mode.FINISHED:
             assert s.mode is Mode.FINISHED
+        # (h) no step begins before every safety question was answered "no", and "yes" ends it
+        answers = [a.data["answer"] for a in actions if isinstance(a, S.Log) and a.event == "safety_answer"]
+        no_so_far += answers.count("no")
+        if any(isinstance(a, S.Log) and a.event == "step" for a in actions):
+            assert no_so_far == len(routine.questions), (no_so_far, routine.questions)
+        if "yes" in answers:
+            assert s.mode is Mode.FINISHED
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -328,7 +336,10 @@ def test_next_moves_exactly_one_step(routine: Routine, used: float, events: list
     for before, e, s, actions in drive(routine, used, events):
         if not (isinstance(e, S.Heard) and e.command is Command.NEXT and _accepted(actions)):
             continue
-        if _in_intro(before):  # the first "next" starts the first step
-            assert (s.mode, s.step) == (Mode.INSTRUCT, 0), (before.mode, before.resume, s.step)
+        if _in_intro(before):  # the first "next" goes on to the safety questions or the first step
+            expected = Mode.CHECK if before.question < len(routine.questions) else Mode.INSTRUCT
+            assert (s.mode, s.step) == (expected, 0), (before.mode, before.resume, s.step)
+        elif Mode.CHECK in (before.mode, before.resume):  # only "next" out of a stop: asks again
+            assert s.mode is Mode.CHECK and s.question == before.question
         else:
             assert s.mode is Mode.FINISHED or s.step == before.step + 1

@@ -27,6 +27,9 @@ steps:
      pace: {reps: 2, seconds_per_rep: 2}}
 """, "test.yaml")
 
+QUESTIONS = ROUTINE.__class__(**{**ROUTINE.__dict__, "questions": (
+    "Has there been surgery on the back this year?", "Is there tingling in the legs?")})
+
 
 def run(state: S.State, *events: S.Event) -> tuple[S.State, list[S.Action]]:
     actions: list[S.Action] = []
@@ -52,6 +55,15 @@ def heard(t: float, c: Command) -> S.Heard:
 
 def intro() -> S.State:
     return run(S.initial(ROUTINE), S.Start(0.0))[0]
+
+
+def check(question: int = 0) -> S.State:
+    """Asking the safety questions of a routine that has two."""
+    s = run(S.initial(QUESTIONS), S.Start(0.0), S.SpeechDone(10.0))[0]
+    for _ in range(question):
+        s = run(s, S.SpeechDone(s.now + 3), heard(s.now + 4, Command.NO))[0]
+    assert s.mode is Mode.CHECK and s.question == question
+    return s
 
 
 def instruct(step: int = 1) -> S.State:
@@ -82,7 +94,7 @@ def finished() -> S.State:
 
 
 STATES = {
-    "intro": intro, "instruct": instruct, "pace": pace, "paused": paused,
+    "intro": intro, "check": check, "instruct": instruct, "pace": pace, "paused": paused,
     "stopped": stopped, "stopped-pain": lambda: stopped(pain=True), "finished": finished,
 }
 
@@ -97,6 +109,17 @@ TABLE = {
         Command.WHERE: (Mode.INTRO, 0, True), Command.HELP: (Mode.INTRO, 0, True),
         Command.QUIT: (Mode.FINISHED, 0, True), Command.STOP: (Mode.STOPPED, 0, True),
         Command.PAIN: (Mode.STOPPED, 0, True),
+        Command.YES: (Mode.INTRO, 0, False), Command.NO: (Mode.INTRO, 0, False),
+    },
+    "check": {  # no way past a question but an answer; "yes" ends the session
+        Command.NEXT: (Mode.CHECK, 0, False), Command.BACK: (Mode.CHECK, 0, False),
+        Command.REPEAT: (Mode.CHECK, 0, True), Command.PAUSE: (Mode.PAUSED, 0, True),
+        Command.CONTINUE: (Mode.CHECK, 0, False), Command.SLOWER: (Mode.CHECK, 0, True),
+        Command.FASTER: (Mode.CHECK, 0, True), Command.TIME_LEFT: (Mode.CHECK, 0, True),
+        Command.WHERE: (Mode.CHECK, 0, True), Command.HELP: (Mode.CHECK, 0, True),
+        Command.QUIT: (Mode.FINISHED, 0, True), Command.STOP: (Mode.STOPPED, 0, True),
+        Command.PAIN: (Mode.STOPPED, 0, True),
+        Command.YES: (Mode.FINISHED, 0, True), Command.NO: (Mode.CHECK, 0, True),
     },
     "instruct": {
         Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
@@ -106,6 +129,7 @@ TABLE = {
         Command.WHERE: (Mode.INSTRUCT, 1, True), Command.HELP: (Mode.INSTRUCT, 1, True),
         Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
         Command.PAIN: (Mode.STOPPED, 1, True),
+        Command.YES: (Mode.INSTRUCT, 1, False), Command.NO: (Mode.INSTRUCT, 1, False),
     },
     "pace": {
         Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
@@ -115,6 +139,7 @@ TABLE = {
         Command.WHERE: (Mode.PACE, 1, True), Command.HELP: (Mode.PACE, 1, True),
         Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
         Command.PAIN: (Mode.STOPPED, 1, True),
+        Command.YES: (Mode.PACE, 1, False), Command.NO: (Mode.PACE, 1, False),
     },
     "paused": {
         Command.NEXT: (Mode.INSTRUCT, 2, True), Command.BACK: (Mode.INSTRUCT, 0, True),
@@ -124,6 +149,7 @@ TABLE = {
         Command.WHERE: (Mode.PAUSED, 1, True), Command.HELP: (Mode.PAUSED, 1, True),
         Command.QUIT: (Mode.FINISHED, 1, True), Command.STOP: (Mode.STOPPED, 1, True),
         Command.PAIN: (Mode.STOPPED, 1, True),
+        Command.YES: (Mode.PAUSED, 1, False), Command.NO: (Mode.PAUSED, 1, False),
     },
 }
 _STOPPED = {c: (Mode.STOPPED, 1, False) for c in Command}
@@ -291,3 +317,80 @@ def test_losing_the_speaker_pauses_and_continue_waits_for_it():
     assert "speaker works again" in says(actions)[0].text
     s, _ = S.step(s, heard(s.now + 1, Command.CONTINUE))
     assert s.mode is Mode.PACE
+
+
+# ---- the safety questions and the memory of pain ---------------------------------------------
+
+def test_the_questions_come_after_the_intro_and_before_the_first_step():
+    s, actions = run(S.initial(QUESTIONS), S.Start(0.0), S.SpeechDone(10.0))
+    assert s.mode is Mode.CHECK
+    assert says(actions)[-1].text == ("First, two safety questions. Has there been surgery on the back "
+                                      "this year? Say yes or no.")
+    s, actions = run(s, S.SpeechDone(13.0), heard(14.0, Command.NO))
+    assert s.mode is Mode.CHECK and s.question == 1
+    assert says(actions)[-1].text == "Is there tingling in the legs? Say yes or no."
+    s, actions = run(s, heard(15.0, Command.NO))  # answered over the question: it is cut
+    assert isinstance(actions[1], S.Cut)
+    assert (s.mode, s.step) == (Mode.INSTRUCT, 0)
+    assert [a["answer"] for a in logs(actions, "safety_answer")] == ["no"]
+
+
+def test_yes_ends_the_session_with_the_advice_to_see_a_doctor():
+    s, actions = run(check(1), heard(30.0, Command.YES))
+    assert s.mode is Mode.FINISHED
+    assert logs(actions, "safety_answer") == [{"index": 1, "question": "Is there tingling in the legs?",
+                                               "answer": "yes"}]
+    assert logs(actions, "finished")[0]["reason"] == "safety_check"
+    assert "see a doctor" in says(actions)[-1].text
+    assert not logs(actions, "step")
+
+
+def test_next_in_the_intro_goes_to_the_questions_not_past_them():
+    s, _ = run(S.initial(QUESTIONS), S.Start(0.0), heard(1.0, Command.NEXT))
+    assert s.mode is Mode.CHECK and s.question == 0
+    s, actions = S.step(s, heard(2.0, Command.NEXT))
+    assert s.mode is Mode.CHECK and logs(actions, "heard")[0]["ignored"] == "safety question"
+
+
+def test_a_stop_during_a_question_asks_it_again_on_continue():
+    s = run(check(1), heard(30.0, Command.STOP))[0]
+    s, actions = run(s, heard(31.0, Command.NO))  # no answer through the latch
+    assert s.mode is Mode.STOPPED and not logs(actions, "safety_answer")
+    s, actions = S.step(s, heard(32.0, Command.CONTINUE))
+    assert s.mode is Mode.CHECK and s.question == 1
+    assert says(actions)[-1].text.startswith("Is there tingling")
+
+
+def test_an_unanswered_question_is_asked_again():
+    s = run(check(0), S.SpeechDone(13.0))[0]
+    s, actions = run(s, *[S.Tick(13.0 + i * 0.5) for i in range(1, 2 * int(S.REASK_S))])
+    assert not says(actions)
+    s, actions = S.step(s, S.Tick(13.0 + S.REASK_S))
+    assert says(actions)[0].kind == "question" and s.mode is Mode.CHECK
+
+
+def test_yes_and_no_mean_nothing_outside_the_questions():
+    s, actions = S.step(pace(), heard(30.0, Command.YES))
+    assert s.mode is Mode.PACE and logs(actions, "heard")[0]["ignored"] == "no question asked"
+
+
+def test_skipping_the_check_goes_straight_to_the_steps_and_says_so_in_the_journal():
+    s, actions = run(S.initial(QUESTIONS), S.Start(0.0, skip_check=True), S.SpeechDone(10.0))
+    assert (s.mode, s.step) == (Mode.INSTRUCT, 0)
+    assert logs(actions, "started")[0]["safety_check"] == "skipped"
+
+
+def test_steps_that_hurt_last_time_are_named_in_the_intro_and_at_the_step():
+    s, actions = run(S.initial(ROUTINE), S.Start(0.0, hurt_before=("b", "c")))
+    assert "Last time, second and third hurt: keep them light." in says(actions)[0].text
+    assert logs(actions, "started")[0]["hurt_before"] == ["b", "c"]
+    s, actions = run(s, S.SpeechDone(10.0))
+    assert "hurt last time" not in says(actions)[0].text  # step a did not hurt
+    s, actions = S.step(s, heard(11.0, Command.NEXT))
+    assert says(actions)[-1].text.endswith("This step hurt last time: keep it light.")
+
+
+def test_a_key_press_is_journalled_as_a_key():
+    s, actions = S.step(pace(), S.Heard(30.0, Command.PAUSE, "space", source="key"))
+    assert s.mode is Mode.PAUSED
+    assert logs(actions, "heard")[0]["source"] == "key"
