@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speaker-file", help="write everything said into this WAV")
     run.add_argument("--journal", help="event journal (JSON Lines); default: your data folder")
     run.add_argument("--realtime", action="store_true", help="pace a file run like a live one")
-    run.add_argument("--quiet", action="store_true", help="do not print what is said")
+    run.add_argument("--quiet", action="store_true", help="show nothing (faults still go to stderr)")
+    run.add_argument("--screen", choices=["auto", "on", "off"], default="auto",
+                     help="the full-screen view (auto: when output is a terminal); off: plain lines")
+    run.add_argument("--skip-safety-check", action="store_true",
+                     help="do not ask the routine's safety questions (already answered today)")
     run.add_argument("--echo", metavar="DELAY_MS,GAIN_DB",
                      help="file mode: mix the speaker back into the microphone, as a room would")
     run.add_argument("--no-aec", action="store_true",
@@ -80,11 +84,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .audio import RATE
     from .echo import EchoCanceller, EchoError, RoomEcho
-    from .history import used_today
+    from .history import recent_pain, used_today
     from .journal import Journal, new_journal_path
+    from .keys import KeyReader
     from .player import Player
     from .recognizers import RecognizerError, make_recognizer
     from .runner import DeviceError, Driver, Terminated, check_devices, prerender, run_file, run_live
+    from .screen import make_display
     from .voice import TtsError, Voice, VoiceSettings
 
     try:
@@ -126,7 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = VoiceSettings(voice=args.voice, rate=args.rate, volume=max(0.0, min(1.0, args.volume)))
     voice = Voice(settings, RATE)
     try:
-        prerender(voice, routine)
+        canceller = None if args.no_aec else EchoCanceller()
+    except EchoError as e:
+        print(f"Cannot start: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
+    hurt = tuple(i for i in recent_pain(routine.name) if i in {st.id for st in routine.steps})
+    try:
+        prerender(voice, routine, hurt)
     except TtsError as e:
         print(f"Cannot start: text to speech failed: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -136,14 +149,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                   engine=recognizer.name, mic=args.mic_file or "live", echo=args.echo,
                   aec=not args.no_aec,
                   started=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    show = (lambda _s: None) if args.quiet else print
-    try:
-        canceller = None if args.no_aec else EchoCanceller()
-    except EchoError as e:
-        print(f"Cannot start: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    driver = Driver(routine, recognizer, voice, Player(RATE), journal, show, canceller)
-    used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
+    keys = KeyReader()
+    display = make_display(recognizer.name, args.quiet, args.screen)
+    driver = Driver(routine, recognizer, voice, Player(RATE), journal, display, canceller, keys,
+                    hurt_before=hurt, skip_check=args.skip_safety_check)
 
     def on_term(_sig: int, _frame: object) -> None:
         raise Terminated()
@@ -155,6 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             result = run_live(driver, used)
     finally:
+        display.close()
+        keys.close()
         journal.close()
     print(f"Session ended ({result.reason}) after {result.seconds:.1f} s. Journal: {journal_path}")
     return 0

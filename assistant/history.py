@@ -70,5 +70,21 @@ def used_today(routine_name: str, directory: Path | None = None, today: date | N
                if r.routine == routine_name and r.started.startswith(today.isoformat()))
 
 
+RECENT_SESSIONS = 3  # "recent" pain: the last few sessions of the same routine ...
+RECENT_DAYS = 30  # ... and no older than this
+
+
+def recent_pain(routine_name: str, directory: Path | None = None, now: datetime | None = None,
+                last: int = RECENT_SESSIONS, days: int = RECENT_DAYS) -> tuple[str, ...]:
+    """Ids of the steps of this routine that were stopped for pain in its recent sessions."""
+    now = now or datetime.now()
+    mine = [r for r in sessions(directory) if r.routine == routine_name
+            and (now - datetime.fromisoformat(r.started)).days < days]
+    hurt: list[str] = []
+    for r in mine[-last:]:
+        hurt += [step for step in r.pain_by_step if step not in hurt]
+    return tuple(hurt)
+
+
 def as_dicts(records: list[SessionRecord]) -> list[dict]:
     return [asdict(r) for r in records]

@@ -11,7 +11,6 @@ import contextlib
 import queue
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +20,11 @@ from . import session as S
 from .audio import BLOCK, RATE, WavWriter, stream_audio, to_int16
 from .echo import EchoCanceller, ReferenceDelay, RoomEcho
 from .journal import Journal
+from .keys import KEY_NAMES, KeyReader, command_for_key
 from .player import Drained, Player, PlayerEvent, Started
 from .recognizers import Recognizer
 from .routine import RepPace, Routine
+from .screen import Display, NullDisplay
 from .voice import TtsError, Voice
 
 
@@ -41,8 +42,9 @@ def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.nda
 
 class Driver:
     def __init__(self, routine: Routine, recognizer: Recognizer, voice: Voice, player: Player,
-                 journal: Journal, show: Callable[[str], None] = print,
-                 canceller: EchoCanceller | None = None):
+                 journal: Journal, display: Display | None = None,
+                 canceller: EchoCanceller | None = None, keys: KeyReader | None = None,
+                 hurt_before: tuple[str, ...] = (), skip_check: bool = False):
         self.state = S.initial(routine)
         self.canceller = canceller  # removes the assistant's own voice from the microphone
         self._recognizer_failed = False
@@ -50,14 +52,26 @@ class Driver:
         self.voice = voice
         self.player = player
         self.journal = journal
-        self.show = show
+        self.display = display if display is not None else NullDisplay()
+        self.keys = keys
+        self.hurt_before = hurt_before
+        self.skip_check = skip_check
         self.ended: str | None = None
         self.start_used = 0.0
 
     # -- inputs --
     def start(self, t: float, used_today_s: float = 0.0) -> None:
         self.start_used = used_today_s
-        self.dispatch(S.Start(t, used_today_s))
+        self.dispatch(S.Start(t, used_today_s, self.hurt_before, self.skip_check))
+
+    def poll_keys(self, t: float) -> None:
+        """Keys typed since the last block: the same commands as spoken ones."""
+        if self.keys is None:
+            return
+        for key in self.keys.poll():
+            command = command_for_key(key, self.state.mode)
+            if command is not None:
+                self.dispatch(S.Heard(t, command, KEY_NAMES.get(key, key), source="key"))
 
     def hear(self, t: float, frame: np.ndarray, played: np.ndarray | None = None) -> None:
         """One microphone block ending at stream time `t`; `played` is what the speaker played
@@ -89,7 +103,7 @@ class Driver:
             if isinstance(ev, Started):
                 at = t + ev.offset / self.player.rate
                 self.journal.write(at, "say", text=ev.text, kind=ev.kind, seconds=round(ev.seconds, 3))
-                self.show(f"[{at:7.2f}] {ev.text}")
+                self.display.said(at, ev.text)
             elif isinstance(ev, Drained):
                 self.dispatch(S.SpeechDone(t + BLOCK / self.player.rate))
 
@@ -98,6 +112,7 @@ class Driver:
         self.state, actions = S.step(self.state, event)
         for action in actions:
             self._do(event.t, action)
+        self.display.update(event.t, self.state, actions)
 
     def _do(self, t: float, action: S.Action) -> None:
         if isinstance(action, S.Cut):
@@ -108,7 +123,7 @@ class Driver:
                 samples = self.voice.render(action.text)
             except (TtsError, RuntimeError, OSError) as e:
                 self.journal.write(t, "error", source="tts", message=str(e), text=action.text)
-                self.show(f"(could not speak) {action.text}")
+                self.display.said(t, f"(could not speak) {action.text}")
                 samples = tone()
             self.player.enqueue(action.text, action.kind, samples)
         elif isinstance(action, S.Log):
@@ -129,12 +144,14 @@ class RunResult:
     seconds: float
 
 
-def prerender(voice: Voice, routine: Routine) -> None:
+def prerender(voice: Voice, routine: Routine, hurt: tuple[str, ...] = ()) -> None:
     """Render everything the routine will say, so a response starts without waiting for TTS."""
-    texts = {S.intro_text(routine), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.HELP_TEXT,
+    texts = {S.intro_text(routine, hurt), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.HELP_TEXT,
+             S.DOCTOR_TEXT, S.ANSWER_HINT,
              "Paused. Say continue when you are ready.", "Continuing.", "Slower.", "Faster."}
+    texts.update(S.question_text(routine, i) for i in range(len(routine.questions)))
     for i, step in enumerate(routine.steps):
-        s = S.State(routine=routine, step=i)
+        s = S.State(routine=routine, step=i, hurt_before=hurt)
         texts.add(S.step_text(s))
         pace = step.pace
         texts.update(pace.cues)
@@ -165,6 +182,7 @@ def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | No
             t = (i + 1) * BLOCK / RATE
             if room is not None:
                 frame = room.add(frame, block)
+            driver.poll_keys(t)
             driver.hear(t, frame, block)
             if driver.ended:
                 reason = driver.ended
@@ -306,6 +324,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
         audio.open_output()
         driver.start(0.0, used_today_s)
         while not driver.ended:
+            driver.poll_keys(t)  # keys work even while the microphone is gone
             now = time.monotonic()
             if speaker_ok and now - audio.last_out > SPEAKER_SILENCE_LIMIT:
                 speaker_ok = False
@@ -325,7 +344,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
                 speaker_ok = True
                 driver.dispatch(S.SpeakerBack(t))
             try:
-                frame = audio.frames.get(timeout=0.25)
+                frame = audio.frames.get(timeout=0.1)
             except queue.Empty:
                 if mic_ok and time.monotonic() - audio.last_in > MIC_SILENCE_LIMIT:
                     mic_ok = False

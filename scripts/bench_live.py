@@ -79,8 +79,8 @@ def trial(rig: PulseRig, clip_path: Path, replies: dict[str, np.ndarray], tmp: P
     journal = tmp / f"trial{n}.jsonl"
     room = tmp / f"trial{n}.wav"
     proc = subprocess.Popen([EXE, "run", "lower-back", "--journal", str(journal), "--quiet",
-                             "--volume", str(VOLUME)], env=rig.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=ROOT)
+                             "--skip-safety-check", "--volume", str(VOLUME)],
+                            env=rig.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (journal.exists() and '"say"' in journal.read_text()):

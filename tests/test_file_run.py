@@ -7,6 +7,7 @@ exist here) and a real human "stop" from the Speech Commands test set.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -15,7 +16,9 @@ import pytest
 import soundfile as sf
 
 from assistant.audio import BLOCK, RATE
-from assistant.session import STOP_TEXT, STOPPED_HINT
+from assistant.routine import load_routine
+from assistant.session import DOCTOR_TEXT, STOP_TEXT, STOPPED_HINT, intro_text
+from assistant.voice import Voice, VoiceSettings
 from tests.conftest import ROOT, festival, real_clip, save, timeline
 
 REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
@@ -49,7 +52,7 @@ def scripted_run(tmp_path_factory):
     placed.append((72.0, festival("continue")))
     mic = save(tmp / "mic.wav", timeline(105.0, placed, noise_db=-60))
     speaker, journal = tmp / "speaker.wav", tmp / "journal.jsonl"
-    proc = run_cli("run", "routines/lower-back.yaml", "--mic-file", str(mic),
+    proc = run_cli("run", "routines/lower-back.yaml", "--skip-safety-check", "--mic-file", str(mic),
                    "--speaker-file", str(speaker), "--journal", str(journal), "--quiet")
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in journal.read_text().splitlines()]
@@ -125,3 +128,59 @@ def test_repetitions_are_counted_on_the_beat(scripted_run):
     assert np.allclose(gaps, 4.0, atol=0.021), gaps  # palm circles: 4 s a round, 20 ms blocks
     counts = [e for e in events if e["event"] == "say" and e["kind"] == "count"]
     assert counts[0]["text"].startswith("One.")
+
+
+# ---- the safety questions, answered by voice ---------------------------------------------------
+
+def test_the_safety_questions_are_asked_and_a_yes_ends_the_session(tmp_path):
+    # One real speaker answers (Speech Commands, tuning split). The answers come 3 s into each
+    # question, over the assistant's voice, as people do; each answer cuts the question short.
+    intro = Voice(VoiceSettings(), RATE).render(intro_text(load_routine(ROOT / "routines/lower-back.yaml")))
+    first = len(intro) / RATE + 3.0
+    no, yes = (real_clip(f"speech_commands_v0.02_test/{w}/03401e93_nohash_0.wav") for w in ("no", "yes"))
+    mic = save(tmp_path / "mic.wav", timeline(first + 30.0, [
+        (first, no), (first + 6.0, no), (first + 12.0, yes)], noise_db=-60))
+    speaker, journal = tmp_path / "speaker.wav", tmp_path / "journal.jsonl"
+    proc = run_cli("run", "lower-back", "--mic-file", str(mic), "--speaker-file", str(speaker),
+                   "--journal", str(journal), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    asked = [e["text"] for e in events if e["event"] == "question"]
+    assert asked[0].startswith("Has there been surgery") and len(asked) == 3
+    assert [e["answer"] for e in events if e["event"] == "safety_answer"] == ["no", "no", "yes"]
+    assert not [e for e in events if e["event"] == "step"], "no step may begin after a yes"
+    finished = next(e for e in events if e["event"] == "finished")
+    assert finished["reason"] == "safety_check"
+    advice = next(e for e in events if e["event"] == "say" and e["text"] == DOCTOR_TEXT)
+    audio, _ = sf.read(str(speaker), dtype="int16")
+    start = round(advice["t"] * RATE)
+    assert np.abs(audio[start:start + round(advice["seconds"] * RATE)]).max() > 1000  # it was said
+    assert np.abs(audio[start + round(advice["seconds"] * RATE) + BLOCK:]).max(initial=0) == 0
+
+
+# ---- the memory of pain, across two sessions ---------------------------------------------------
+
+def test_a_step_that_hurt_is_named_at_the_next_session(tmp_path):
+    env = {**os.environ, "MASSAGE_ASSISTANT_DATA": str(tmp_path / "data")}  # this test's history
+    first = save(tmp_path / "first.wav", timeline(20.0, [
+        (3.0, festival("next")), (9.0, festival("it hurts")), (14.0, festival("quit")),
+    ], noise_db=-60))
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "run", "lower-back", "--skip-safety-check",
+                           "--mic-file", str(first)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # Not a terminal: plain lines say what happened, as well as what was said.
+    assert "== Step 1 of 5: Long warming glide (light pressure)" in proc.stdout
+    assert "!! STOPPED (pain)." in proc.stdout
+    history = subprocess.run([sys.executable, "-m", "assistant.cli", "history"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert "Lower back relief" in history and "pain: glide x1" in history
+
+    second = save(tmp_path / "second.wav", timeline(3.0, [], noise_db=-60))
+    journal = tmp_path / "second.jsonl"
+    subprocess.run([sys.executable, "-m", "assistant.cli", "run", "lower-back", "--mic-file", str(second),
+                    "--journal", str(journal), "--quiet"], cwd=ROOT, env=env, check=True, timeout=300)
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert next(e for e in events if e["event"] == "started")["hurt_before"] == ["glide"]
+    intro = next(e for e in events if e["event"] == "say")
+    assert "Last time, long warming glide hurt: keep it light." in intro["text"]

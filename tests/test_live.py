@@ -36,6 +36,7 @@ class LiveRun:
         # --volume 0.1: the room carries the laptop's voice to its microphone 20 dB below a person
         # speaking to it (this rig's room is otherwise a perfect wire from speaker to mic).
         self.proc = subprocess.Popen([EXE, "run", routine, "--journal", str(self.journal), "--quiet",
+                                      "--skip-safety-check",
                                       "--volume", "0.1"],
                                      env=rig.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, cwd=ROOT)
