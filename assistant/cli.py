@@ -1,4 +1,4 @@
-"""massage-assistant: run, check, history, listen, devices."""
+"""massage-assistant: run, check, history, listen, preview, devices."""
 
 from __future__ import annotations
 
@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--mic-file", help="read from this audio file instead of the microphone")
     listen.add_argument("--journal", help="write heard events here")
     _engine_args(listen)
+
+    preview = sub.add_parser("preview", help="print a routine as a plan; --say reads it aloud")
+    preview.add_argument("routine", help="routine file, or a bundled name such as lower-back")
+    preview.add_argument("--say", action="store_true", help="read the routine aloud")
+    preview.add_argument("--speaker-file", help="with --say: write the speech to this WAV instead")
+    _voice_args(preview)
 
     sub.add_parser("devices", help="list audio devices")
     return ap
@@ -233,6 +239,50 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .preview import plan_text, spoken_texts
+
+    try:
+        routine = load_routine(resolve_routine(args.routine))
+    except RoutineError as e:
+        print(e, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(plan_text(routine))
+    if not args.say:
+        return 0
+    import numpy as np
+
+    from .audio import RATE, write_wav
+    from .voice import TtsError, Voice, VoiceSettings
+
+    voice = Voice(VoiceSettings(args.voice, args.rate, max(0.0, min(1.0, args.volume))), RATE)
+    gap = np.zeros(RATE // 2, dtype=np.int16)
+    try:
+        parts = [part for text in spoken_texts(routine) for part in (voice.render(text), gap)]
+    except TtsError as e:
+        print(f"Cannot speak: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    speech = np.concatenate(parts)
+    if args.speaker_file:
+        write_wav(args.speaker_file, speech, RATE)
+        print(f"Wrote {len(speech) / RATE:.1f} s of speech to {args.speaker_file}")
+        return 0
+    from .runner import DeviceError, check_devices
+
+    try:
+        check_devices()
+    except DeviceError as e:
+        print(f"Cannot speak: {e}", file=sys.stderr)
+        return EXIT_NO_DEVICE
+    import sounddevice as sd
+
+    try:
+        sd.play(speech, RATE, blocking=True)
+    except KeyboardInterrupt:
+        sd.stop()
+    return 0
+
+
 def cmd_devices(_args: argparse.Namespace) -> int:
     import sounddevice as sd
 
@@ -243,7 +293,7 @@ def cmd_devices(_args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"run": cmd_run, "check": cmd_check, "history": cmd_history,
-               "listen": cmd_listen, "devices": cmd_devices}[args.cmd]
+               "listen": cmd_listen, "preview": cmd_preview, "devices": cmd_devices}[args.cmd]
     return handler(args)
 
 

@@ -181,8 +181,11 @@ def minutes_text(seconds: float) -> str:
 
 
 def estimate_s(r: Routine) -> float:
-    """Length of a whole session: the paced time plus the time to speak each step's instructions."""
+    """Length of a whole session: the paced time, plus the time to speak the introduction, the
+    safety questions and each step's instructions."""
     words = sum(len(step.instructions.split()) + 12 for step in r.steps)
+    words += len(f"{r.safety} {r.position}".split()) + 30
+    words += sum(len(q.split()) + 4 for q in r.questions)
     return r.seconds + words / WORDS_PER_SECOND
 
 
