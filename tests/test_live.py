@@ -93,8 +93,10 @@ def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, 
         run.wait_for(lambda e: e["event"] == "say")
         time.sleep(2.0)  # the assistant is reading its introduction
         mark = len(run.events())
-        # A person who is not obeyed says it again; the benchmark, not this test, counts misses.
-        for _attempt in range(2):
+        # A person who is not obeyed says it again. Over the assistant's voice the embedded engine
+        # misses about half of real stops (issue 3; the live benchmark counts them), so two tries
+        # failed about one run in five: four tries keep this a test of the latch, not of recall.
+        for _attempt in range(4):
             play(room, REAL_STOP)
             try:
                 heard = run.wait_for(lambda e: e["event"] == "heard" and e["command"] in ("stop", "pain"),
@@ -103,7 +105,7 @@ def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, 
             except AssertionError:
                 continue
         else:
-            raise AssertionError("a real 'stop', said twice over the assistant, was not heard")
+            raise AssertionError("a real 'stop', said four times over the assistant, was not heard")
         assert heard["accepted"]
         first_stop = next(e for e in run.events() if e["event"] == "stopped")
         hint = run.wait_for(lambda e: e["event"] == "say" and e["text"] == STOPPED_HINT, timeout=8)
