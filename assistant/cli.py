@@ -1,4 +1,4 @@
-"""massage-assistant: run, check, history, listen, preview, devices."""
+"""massage-assistant: run, check, history, listen, preview, get-model, devices."""
 
 from __future__ import annotations
 
@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--say", action="store_true", help="read the routine aloud")
     preview.add_argument("--speaker-file", help="with --say: write the speech to this WAV instead")
     _voice_args(preview)
+
+    get = sub.add_parser("get-model", help="download a vosk model into models/ (checked by SHA-256)")
+    get.add_argument("--name", default="small-en-us", help="which model (default: small-en-us)")
+    get.add_argument("--dir", help="where to put it (default: the project's models/)")
+    get.add_argument("--url", help="a mirror of the same file; its checksum must still match")
+    get.add_argument("--sha256", help=argparse.SUPPRESS)  # tests serve their own archive
 
     sub.add_parser("devices", help="list audio devices")
     return ap
@@ -283,6 +289,24 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_get_model(args: argparse.Namespace) -> int:
+    from .model_download import MODELS, DownloadError, install
+    from .recognizers import default_model_dir
+
+    spec = MODELS.get(args.name)
+    if spec is None:
+        print(f"unknown model {args.name!r} (known: {', '.join(MODELS)})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    models = Path(args.dir) if args.dir else default_model_dir()
+    try:
+        target = install(spec, models, args.url, args.sha256, show=sys.stderr.isatty())
+    except DownloadError as e:
+        print(f"get-model: {e}", file=sys.stderr)
+        return 1
+    print(f"Model ready: {target}. 'run' and 'listen' now use vosk by default.")
+    return 0
+
+
 def cmd_devices(_args: argparse.Namespace) -> int:
     import sounddevice as sd
 
@@ -293,7 +317,8 @@ def cmd_devices(_args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"run": cmd_run, "check": cmd_check, "history": cmd_history,
-               "listen": cmd_listen, "preview": cmd_preview, "devices": cmd_devices}[args.cmd]
+               "listen": cmd_listen, "preview": cmd_preview, "get-model": cmd_get_model,
+               "devices": cmd_devices}[args.cmd]
     return handler(args)
 
 
