@@ -624,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small smoke run for CI (< 60 s)")
     ap.add_argument("--json", metavar="OUT", help="also write every figure as JSON")
     ap.add_argument("--vosk-model", metavar="DIR", help="also benchmark vosk with this (English) model")
+    ap.add_argument("--engines", default="embedded,pocketsphinx",
+                    help="embedded engines to benchmark, comma-separated (embedded, pocketsphinx)")
     ap.add_argument("--split", choices=["held-out", "tune", "all"], default="held-out",
                     help="which real stop clips to score (report on held-out; tune on tune)")
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "massage-assistant" / "bench"),
@@ -635,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     wall0 = time.monotonic()
-    engines: list[tuple[str, str | None]] = [("pocketsphinx", None)]
+    engines: list[tuple[str, str | None]] = [(e, None) for e in args.engines.split(",") if e]
     if args.vosk_model:
         if not Path(args.vosk_model).is_dir():
             log(f"{args.vosk_model}: no such model directory")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .base import Heard, Recognizer, RecognizerError
 
-ENGINES = ("pocketsphinx", "vosk")
+ENGINES = ("embedded", "pocketsphinx", "vosk")
 
 
 def default_model_dir() -> Path:
@@ -28,7 +28,7 @@ def find_vosk_model(explicit: str | None = None) -> Path | None:
 def make_recognizer(engine: str | None = None, model: str | None = None) -> Recognizer:
     """vosk when a model is configured or present in models/; otherwise the embedded engine."""
     if engine is None:
-        engine = "vosk" if find_vosk_model(model) else "pocketsphinx"
+        engine = "vosk" if find_vosk_model(model) else "embedded"
     if engine == "vosk":
         from .vosk_engine import VoskRecognizer
 
@@ -41,6 +41,11 @@ def make_recognizer(engine: str | None = None, model: str | None = None) -> Reco
         from .sphinx import SphinxRecognizer
 
         return SphinxRecognizer()
+    if engine == "embedded":  # pocketsphinx, with the trained spotter hearing plain "stop"
+        from .sphinx import SphinxRecognizer
+        from .stop_spotter import StopSpotter
+
+        return SphinxRecognizer(stop_spotter=StopSpotter())
     raise RecognizerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 

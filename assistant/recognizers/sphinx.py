@@ -44,11 +44,18 @@ def grammar_text() -> str:
 class SphinxRecognizer:
     name = "pocketsphinx"
 
-    def __init__(self, thresholds: dict[str, float] | None = None):
+    def __init__(self, thresholds: dict[str, float] | None = None, stop_spotter=None):
+        """`stop_spotter` (a StopSpotter): hear plain "stop" with it instead of pocketsphinx's
+        spotter, which keeps the pain phrases; navigation stays with the grammar either way."""
         thresholds = thresholds or SAFETY_THRESHOLDS
+        self._stop_spotter = stop_spotter
+        phrases = SAFETY_PHRASES
+        if stop_spotter is not None:
+            self.name = "embedded"
+            phrases = tuple(p for p in SAFETY_PHRASES if p not in ("stop", "stop stop"))
         self._tmp = tempfile.TemporaryDirectory(prefix="massage-kws-")
         kws_file = Path(self._tmp.name) / "safety.kws"
-        kws_file.write_text("".join(f"{p} /{thresholds.get(p, 1e-20):g}/\n" for p in SAFETY_PHRASES))
+        kws_file.write_text("".join(f"{p} /{thresholds.get(p, 1e-20):g}/\n" for p in phrases))
         self._kws = Decoder(Config(kws=str(kws_file), loglevel="FATAL"))
         self._grammar = Decoder(Config(lm=None, loglevel="FATAL"))
         self._grammar.add_jsgf_string("commands", grammar_text())
@@ -74,11 +81,18 @@ class SphinxRecognizer:
         self._fired: set = set()  # safety commands the spotter reported in this utterance
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self._hangover = 0
+        if self._stop_spotter is not None:
+            self._stop_spotter.reset()
 
     def feed(self, frame: np.ndarray) -> list[Heard]:
         out: list[Heard] = []
         raw = frame.astype(np.int16, copy=False).tobytes()
         self._samples += len(frame)
+        if self._stop_spotter is not None:
+            for d in self._stop_spotter.feed(frame):  # the fast path for plain "stop"
+                self._fired_at = self._samples
+                self._fired.add(Command.STOP)
+                out.append(Heard(Command.STOP, "stop", d.score, final=False))
         self._pending += raw
         n = self._ep.frame_bytes
         while len(self._pending) >= n:
