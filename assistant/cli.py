@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .routine import RoutineError, bundled_routines_dir, check_files, load_routine
+from .routine import Routine, RoutineError, bundled_routines_dir, check_files, load_routine
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_DEVICE = 3
@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _routine_or_report(name: str) -> Routine | None:
+    """The routine, or None after printing every mistake in it as file:line: field: what."""
+    try:
+        return load_routine(resolve_routine(name))
+    except RoutineError as e:
+        print(e, file=sys.stderr)
+        return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     bad = check_files(args.files, lambda line: print(line, file=sys.stderr))
     if bad:
@@ -106,10 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .screen import make_display
     from .voice import TtsError, Voice, VoiceSettings
 
-    try:
-        routine = load_routine(resolve_routine(args.routine))
-    except RoutineError as e:
-        print(e, file=sys.stderr)
+    routine = _routine_or_report(args.routine)
+    if routine is None:
         return EXIT_BAD_INPUT
     if args.mic_file:
         import soundfile as sf
@@ -249,10 +256,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     from .preview import plan_text, spoken_texts
 
-    try:
-        routine = load_routine(resolve_routine(args.routine))
-    except RoutineError as e:
-        print(e, file=sys.stderr)
+    routine = _routine_or_report(args.routine)
+    if routine is None:
         return EXIT_BAD_INPUT
     print(plan_text(routine))
     if not args.say:

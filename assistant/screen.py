@@ -124,9 +124,8 @@ def view_of(s: S.State, engine: str, heard: dict | None = None, saying: str = ""
                   "completed": "All steps done. Well done."}.get(end_reason, end_reason)
     heard_text, heard_ok = _heard(heard)
     hurt = set(s.hurt_before) | {s.routine.steps[i].id for i in s.pain_steps}
-    before_steps = S.Mode.INTRO in (s.mode, s.resume) or S.Mode.CHECK in (s.mode, s.resume)
     return View(
-        routine=s.routine.name, engine=engine, mode=s.mode.value, step=-1 if before_steps else s.step,
+        routine=s.routine.name, engine=engine, mode=s.mode.value, step=-1 if S.before_steps(s) else s.step,
         steps=tuple((st.title, st.id in hurt) for st in s.routine.steps),
         title=step.title, counter_label=label, counter=counter,
         pressure=step.pressure.value, caution=step.cautions[0] if step.cautions else "",

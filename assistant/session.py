@@ -269,7 +269,7 @@ def _begin_step(s: State, index: int, *, lighter: bool = False) -> tuple[State, 
                Say(step_text(s, lighter), "instruction")]
 
 
-def _before_steps(s: State) -> bool:
+def before_steps(s: State) -> bool:
     """The introduction or the safety questions: no step has begun yet."""
     return Mode.INTRO in (s.mode, s.resume) or Mode.CHECK in (s.mode, s.resume)
 
@@ -544,7 +544,7 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
         return _on_heard_stopped(s, e)
     ok = _heard_log(e, True)
     # A pause during the introduction or the questions is still before the steps.
-    in_intro = _before_steps(s)
+    in_intro = before_steps(s)
     asking = Mode.CHECK in (mode, s.resume)
     if c in (Command.YES, Command.NO):
         if mode is not Mode.CHECK:

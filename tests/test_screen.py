@@ -3,6 +3,7 @@ drawing it in a real terminal (tmux), driven by keys as a helper would."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -26,7 +27,7 @@ ROUTINES = {p.stem: load_routine(p) for p in sorted(bundled_routines_dir().glob(
 
 def drawn(view: View, color: bool = False) -> str:
     console = Console(width=80, height=24, record=True, force_terminal=color, color_system="standard",
-                      file=open(os.devnull, "w"))  # noqa: SIM115 - closed with the console
+                      file=io.StringIO())
     console.print(render(view))
     return console.export_text(styles=color)
 
