@@ -28,8 +28,9 @@ def find_vosk_model(explicit: str | None = None) -> Path | None:
 def make_recognizer(engine: str | None = None, model: str | None = None) -> Recognizer:
     """vosk when a model is configured or present in models/; otherwise the embedded engine."""
     if engine is None:
-        # Not yet "embedded": its spotter fires on "step", so "next step" would stop the session.
-        engine = "vosk" if find_vosk_model(model) else "pocketsphinx"
+        # The embedded engine: the trained spotter hears real "stop" far more often than
+        # pocketsphinx's keyword spotter (scripts/bench.py --engines embedded,pocketsphinx).
+        engine = "vosk" if find_vosk_model(model) else "embedded"
     if engine == "vosk":
         from .vosk_engine import VoskRecognizer
 
