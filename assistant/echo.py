@@ -99,6 +99,38 @@ class EchoCanceller:
         self.close()
 
 
+class EchoMeter:
+    """Is the microphone hearing (almost) only the assistant's own voice right now?
+
+    Over the last `window_s`, the energy going into the echo canceller against the energy coming
+    out: when the canceller removes `threshold_db` or more, what the recognizer heard was the
+    assistant's echo. A person speaking adds energy the canceller cannot remove, so the ratio
+    falls to a few dB. Measured with `run --echo 30,-12` (scripts/bench.py's room): once
+    converged (about 3 s into the first sentence) speex removes 15-20 dB of the echo; a talker
+    at the echo's level brings the ratio under 3 dB. A very quiet talker under a loud voice (more
+    than about 10 dB below its echo) would be taken for the echo: the benchmark's live stops
+    over the voice measure that side.
+    """
+
+    def __init__(self, window_s: float = 1.0, threshold_db: float = 10.0, block: int = BLOCK,
+                 rate: int = RATE):
+        n = max(1, int(window_s * rate / block))
+        self._in: deque[float] = deque(maxlen=n)
+        self._out: deque[float] = deque(maxlen=n)
+        self.threshold_db = threshold_db
+
+    def update(self, mic: np.ndarray, cancelled: np.ndarray) -> None:
+        self._in.append(float(np.dot(mic.astype(np.float64), mic.astype(np.float64))))
+        self._out.append(float(np.dot(cancelled.astype(np.float64), cancelled.astype(np.float64))))
+
+    def removed_db(self) -> float:
+        """How much of the microphone's energy the canceller took away over the window, in dB."""
+        return float(10 * np.log10((sum(self._in) + 1.0) / (sum(self._out) + 1.0)))
+
+    def own_voice(self) -> bool:
+        return self.removed_db() >= self.threshold_db
+
+
 class RoomEcho:
     """The speaker heard again by the microphone: delayed, attenuated, with a little reverb."""
 

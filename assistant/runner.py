@@ -18,7 +18,7 @@ import numpy as np
 
 from . import session as S
 from .audio import BLOCK, RATE, WavWriter, stream_audio, to_int16
-from .echo import EchoCanceller, ReferenceDelay, RoomEcho
+from .echo import EchoCanceller, EchoMeter, ReferenceDelay, RoomEcho
 from .journal import Journal
 from .keys import KEY_NAMES, KeyReader, command_for_key
 from .player import Drained, Player, PlayerEvent, Started
@@ -47,6 +47,7 @@ class Driver:
                  hurt_before: tuple[str, ...] = (), skip_check: bool = False):
         self.state = S.initial(routine)
         self.canceller = canceller  # removes the assistant's own voice from the microphone
+        self.echo_meter = EchoMeter() if canceller is not None else None
         self._recognizer_failed = False
         self.recognizer = recognizer
         self.voice = voice
@@ -79,7 +80,9 @@ class Driver:
         try:
             ref = played if played is not None else np.zeros(len(frame), dtype=np.int16)
             if self.canceller is not None:
-                frame = self.canceller.process(frame, ref)
+                mic, frame = frame, self.canceller.process(frame, ref)
+                if self.echo_meter is not None:
+                    self.echo_meter.update(mic, frame)
             heard = self.recognizer.feed(frame)
         except Exception as e:  # any engine fault: the session must not go on unheard
             self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
@@ -93,8 +96,9 @@ class Driver:
         if self._recognizer_failed:
             self._recognizer_failed = False
             self.dispatch(S.HearingBack(t))
+        own = bool(heard) and self.echo_meter is not None and self.echo_meter.own_voice()
         for h in heard:
-            self.dispatch(S.Heard(t, h.command, h.text, h.confidence, h.final))
+            self.dispatch(S.Heard(t, h.command, h.text, h.confidence, h.final, own_voice=own))
         self.dispatch(S.Tick(t))
 
     def played(self, t: float, events: list[PlayerEvent]) -> None:

@@ -47,6 +47,9 @@ class Heard:
     confidence: float | None = None
     final: bool = True  # False: acted on a partial result (safety fast path)
     source: str = "voice"  # or "key": the keyboard fallback goes through the same path
+    # The microphone held (almost) nothing but the assistant's own voice when this was heard:
+    # the echo canceller was taking most of its energy away (runner.EchoMeter decides).
+    own_voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -537,6 +540,8 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
     mode = s.mode
     if mode is Mode.FINISHED:
         return s, [_heard_log(e, False, "finished")]
+    if e.own_voice:  # even a "stop": the assistant must not obey what it said itself
+        return s, [_heard_log(e, False, "own voice")]
     if c.is_safety:
         s2, actions = _stop(s, c)
         return s2, [_heard_log(e, True), *actions]

@@ -394,3 +394,14 @@ def test_a_key_press_is_journalled_as_a_key():
     s, actions = S.step(pace(), S.Heard(30.0, Command.PAUSE, "space", source="key"))
     assert s.mode is Mode.PAUSED
     assert logs(actions, "heard")[0]["source"] == "key"
+
+
+@pytest.mark.parametrize("command", list(Command))
+def test_what_the_microphone_heard_of_the_assistants_own_voice_is_never_obeyed(command):
+    for state in (pace(), intro(), stopped(), paused(), check()):
+        e = S.Heard(state.now + 0.5, command, command.value, own_voice=True)
+        s, actions = S.step(state, e)
+        assert (s.mode, s.step, s.rep) == (state.mode, state.step, state.rep)
+        assert [a for a in actions if not isinstance(a, S.Log)] == []
+        assert logs(actions, "heard") == [{"command": command.value, "text": command.value,
+                                           "accepted": False, "final": True, "ignored": "own voice"}]

@@ -1,0 +1,62 @@
+"""Self-hearing: the assistant's own voice, mixed back into the microphone, must never command it,
+and a real "stop" said over that voice must still stop it.
+
+`run --echo 30,-12` plays the speaker output into the file microphone 30 ms later, 12 dB down,
+with a reverberant tail: a laptop on the table a metre or two from the person. The default
+engine hears it through the echo canceller, as in a live session.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from assistant.routine import load_routine
+from assistant.session import estimate_s
+from tests.conftest import ROOT, real_clip, save, timeline
+
+ECHO = "30,-12"
+REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
+
+
+def run_with_echo(tmp_path, routine: str, mic: np.ndarray) -> list[dict]:
+    mic_file = save(tmp_path / "mic.wav", mic)
+    journal = tmp_path / "journal.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "run", routine, "--skip-safety-check", "--echo", ECHO,
+         "--mic-file", str(mic_file), "--speaker-file", str(tmp_path / "speaker.wav"),
+         "--journal", str(journal), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in journal.read_text().splitlines()]
+
+
+def test_a_whole_routine_with_echo_and_no_one_speaking_hears_nothing(tmp_path):
+    routine = "routines/technique-sampler.yaml"
+    length = estimate_s(load_routine(ROOT / routine)) * 1.3 + 60
+    events = run_with_echo(tmp_path, routine, timeline(length, [], noise_db=-55))
+    heard = [e for e in events if e["event"] == "heard"]
+    assert heard == []
+    finished = [e for e in events if e["event"] == "finished"]
+    assert finished, "the session did not run to its end"
+    steps = {e["id"] for e in events if e["event"] == "step"}
+    assert steps == {s.id for s in load_routine(ROOT / routine).steps}
+
+
+def test_a_real_stop_over_the_assistants_voice_still_stops_it(tmp_path):
+    # 12 s in, the introduction is being spoken: the stop arrives mixed with the voice's echo.
+    at = 12.0
+    events = run_with_echo(tmp_path, "routines/lower-back.yaml",
+                           timeline(30.0, [(at, real_clip(REAL_STOP))], noise_db=-55))
+    playing = [e for e in events if e["event"] == "say" and e["t"] < at]
+    assert playing and playing[-1]["kind"] == "intro" and playing[-1]["t"] + playing[-1]["seconds"] > at + 1
+    heard = [e for e in events if e["event"] == "heard"]
+    assert [h["command"] for h in heard] == ["stop"], heard
+    assert at < heard[0]["t"] < at + 1.5
+    stopped = [e for e in events if e["event"] == "stopped"]
+    assert stopped and stopped[0]["reason"] == "stop" and stopped[0]["t"] == heard[0]["t"]
+    cut = [e for e in events if e["event"] == "cut"]
+    assert cut and cut[0]["t"] == heard[0]["t"]
