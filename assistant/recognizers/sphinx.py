@@ -19,6 +19,7 @@ import numpy as np
 from pocketsphinx import Config, Decoder, Endpointer, Vad
 
 from ..commands import PHRASES, SAFETY_PHRASES, Command, parse
+from ..denoise import Denoiser
 from .base import Heard
 
 # Keyword-spotting thresholds: longer phrases need smaller ones. First version, to be tuned
@@ -44,11 +45,15 @@ def grammar_text() -> str:
 class SphinxRecognizer:
     name = "pocketsphinx"
 
-    def __init__(self, thresholds: dict[str, float] | None = None, stop_spotter=None):
+    def __init__(self, thresholds: dict[str, float] | None = None, stop_spotter=None,
+                 denoise: bool = True):
         """`stop_spotter` (a StopSpotter): hear plain "stop" with it instead of pocketsphinx's
-        spotter, which keeps the pain phrases; navigation stays with the grammar either way."""
+        spotter, which keeps the pain phrases; navigation stays with the grammar either way.
+        `denoise`: pocketsphinx hears the audio through speex's noise suppressor (the spotter
+        always hears it as it is)."""
         thresholds = thresholds or SAFETY_THRESHOLDS
         self._stop_spotter = stop_spotter
+        self._denoiser = Denoiser() if denoise else None
         phrases = SAFETY_PHRASES
         if stop_spotter is not None:
             self.name = "embedded"
@@ -74,6 +79,7 @@ class SphinxRecognizer:
                 d.end_utt()
         self._kws.start_utt()
         self._pending = b""
+        self._pending_nav = b""
         self._in_utt = False
         self._utt_samples = 0
         self._samples = 0  # stream position, in samples
@@ -86,19 +92,25 @@ class SphinxRecognizer:
 
     def feed(self, frame: np.ndarray) -> list[Heard]:
         out: list[Heard] = []
-        raw = frame.astype(np.int16, copy=False).tobytes()
         self._samples += len(frame)
         if self._stop_spotter is not None:
             for d in self._stop_spotter.feed(frame):  # the fast path for plain "stop"
                 self._fired_at = self._samples
                 self._fired.add(Command.STOP)
                 out.append(Heard(Command.STOP, "stop", d.score, final=False))
-        self._pending += raw
+        # The safety spotter hears the audio as it is (its thresholds were set on that); the
+        # endpointer and the navigation grammar hear it denoised.
+        raw = frame.astype(np.int16, copy=False)
+        self._pending += raw.tobytes()
+        self._pending_nav += (self._denoiser.process(raw) if self._denoiser is not None else raw).tobytes()
         n = self._ep.frame_bytes
         while len(self._pending) >= n:
             chunk, self._pending = self._pending[:n], self._pending[n:]
             out.extend(self._spot_raw(chunk))
-            speech = self._ep.process(chunk)
+            if len(self._pending_nav) < n:  # the denoiser holds back under one of its frames
+                continue
+            nav, self._pending_nav = self._pending_nav[:n], self._pending_nav[n:]
+            speech = self._ep.process(nav)
             if speech is not None:
                 if not self._in_utt:
                     self._grammar.start_utt()
