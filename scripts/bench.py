@@ -75,7 +75,7 @@ from assistant.session import estimate_s
 SAFETY = {Command.STOP.value, Command.PAIN.value}
 RECALL_TAIL = 1.0  # a stop heard later than 1 s after the clip ends is a miss
 GAP = 1.5  # quiet room noise between clips
-CLIPS_PER_STREAM = 60  # ~2.5 min streams: start-up is amortised, and 2 workers stay busy
+CLIPS_PER_STREAM = 90  # ~3.7 min streams: start-up is amortised, and 2 workers stay busy
 
 # key -> (comparison, target, how the target is shown)
 TARGETS: dict[str, tuple[str, float, str]] = {

@@ -36,7 +36,7 @@ def meter_over(played: np.ndarray, talker: np.ndarray | None, talker_at: float) 
 
 def test_the_converged_echo_alone_is_the_assistants_own_voice():
     verdicts = meter_over(speech_like(12.0, np.random.default_rng(0)), None, 0.0)
-    assert all(verdicts[int(5 * 50):])  # from 5 s on: the canceller has converged
+    assert all(verdicts[5 * 50:])  # from 5 s on: the canceller has converged
 
 
 def test_a_person_speaking_over_the_voice_is_not_the_echo():

@@ -38,8 +38,10 @@ def test_a_whole_routine_with_echo_and_no_one_speaking_hears_nothing(tmp_path):
     routine = "routines/technique-sampler.yaml"
     length = estimate_s(load_routine(ROOT / routine)) * 1.3 + 60
     events = run_with_echo(tmp_path, routine, timeline(length, [], noise_db=-55))
+    # The recognizer may pick words out of the echo; every one must be set aside as the
+    # assistant's own voice, none taken for a person's command.
     heard = [e for e in events if e["event"] == "heard"]
-    assert heard == []
+    assert [h for h in heard if h.get("ignored") != "own voice" or h["accepted"]] == []
     finished = [e for e in events if e["event"] == "finished"]
     assert finished, "the session did not run to its end"
     steps = {e["id"] for e in events if e["event"] == "step"}
