@@ -79,6 +79,7 @@ class SphinxRecognizer:
                 d.end_utt()
         self._kws.start_utt()
         self._pending = b""
+        self._pending_nav = b""
         self._in_utt = False
         self._utt_samples = 0
         self._samples = 0  # stream position, in samples
@@ -97,17 +98,19 @@ class SphinxRecognizer:
                 self._fired_at = self._samples
                 self._fired.add(Command.STOP)
                 out.append(Heard(Command.STOP, "stop", d.score, final=False))
-        # pocketsphinx (pain spotter, endpointer, grammar) hears the audio denoised; the trained
-        # "stop" spotter above hears it as it is. With the pain spotter on raw audio, a real
-        # stop over the assistant's voice in the live test went unheard four times in a row.
+        # The safety spotter hears the audio as it is (its thresholds were set on that); the
+        # endpointer and the navigation grammar hear it denoised.
         raw = frame.astype(np.int16, copy=False)
-        heard = self._denoiser.process(raw) if self._denoiser is not None else raw
-        self._pending += heard.tobytes()
+        self._pending += raw.tobytes()
+        self._pending_nav += (self._denoiser.process(raw) if self._denoiser is not None else raw).tobytes()
         n = self._ep.frame_bytes
         while len(self._pending) >= n:
             chunk, self._pending = self._pending[:n], self._pending[n:]
             out.extend(self._spot_raw(chunk))
-            speech = self._ep.process(chunk)
+            if len(self._pending_nav) < n:  # the denoiser holds back under one of its frames
+                continue
+            nav, self._pending_nav = self._pending_nav[:n], self._pending_nav[n:]
+            speech = self._ep.process(nav)
             if speech is not None:
                 if not self._in_utt:
                     self._grammar.start_utt()
