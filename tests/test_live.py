@@ -94,8 +94,8 @@ def test_a_real_stop_over_the_assistant_cuts_it_and_only_continue_resumes(room, 
         time.sleep(2.0)  # the assistant is reading its introduction
         mark = len(run.events())
         # A person who is not obeyed says it again. Over the assistant's voice the embedded engine
-        # misses about half of real stops (issue 3; the live benchmark counts them), so two tries
-        # failed about one run in five: four tries keep this a test of the latch, not of recall.
+        # misses about one real stop in four (issue 3; scripts/bench_live.py counts them): four
+        # tries keep this a test of the latch, not of recall.
         for _attempt in range(4):
             play(room, REAL_STOP)
             try:
