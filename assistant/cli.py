@@ -32,8 +32,8 @@ def _voice_args(p: argparse.ArgumentParser) -> None:
 
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=["embedded", "pocketsphinx", "vosk"],
-                   help="recognizer (default: vosk if a model is in models/, else pocketsphinx; "
-                        "embedded: the trained stop spotter with pocketsphinx for the rest)")
+                   help="recognizer (default: vosk if a model is in models/, else embedded: the "
+                        "trained stop spotter with pocketsphinx for the rest; pocketsphinx: alone)")
     p.add_argument("--model", help="vosk model directory")
 
 
