@@ -348,8 +348,7 @@ def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
     if item.voice:
         x = x + voice_under(x, item, rng)
     emb = ss.clip_embeddings(to_int16(x))
-    w = np.stack([emb[i:i + K].reshape(-1) for i in range(len(emb) - K + 1)]) if len(emb) >= K else \
-        np.zeros((0, K * ss.EMB_DIM), np.float32)
+    w = ss.windows(emb, K)
     ends = ss.emb_end_sample(np.arange(len(w)) + K - 1) / bd.RATE
     if item.role == "stop":
         s, e = bounds  # of the word alone: the voice under it would move them

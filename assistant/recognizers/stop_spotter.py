@@ -80,13 +80,25 @@ def embed(mel_windows: np.ndarray) -> np.ndarray:
     return emb.run(None, {"input_1": mel_windows[..., None].astype(np.float32)})[0].reshape(-1, EMB_DIM)
 
 
-def clip_embeddings(audio: np.ndarray) -> np.ndarray:
-    """(n, 96) embeddings of a whole int16 clip; embedding i ends at sample 1280 i + 12512."""
-    mel = mel_frames(audio.astype(np.float32))
+def embed_frames(mel: np.ndarray) -> np.ndarray:
+    """Embeddings of every whole 76-frame window of `mel`, one every 8 frames (none if too short)."""
     n = (len(mel) - EMB_FRAMES) // EMB_STRIDE + 1
     if n <= 0:
         return np.zeros((0, EMB_DIM), np.float32)
     return embed(np.stack([mel[i * EMB_STRIDE:i * EMB_STRIDE + EMB_FRAMES] for i in range(n)]))
+
+
+def clip_embeddings(audio: np.ndarray) -> np.ndarray:
+    """(n, 96) embeddings of a whole int16 clip; embedding i ends at sample 1280 i + 12512."""
+    return embed_frames(mel_frames(audio.astype(np.float32)))
+
+
+def windows(emb: np.ndarray, k: int) -> np.ndarray:
+    """(n - k + 1, k * 96): each run of k consecutive embeddings, flattened (what a head sees)."""
+    n = len(emb) - k + 1
+    if n <= 0:
+        return np.zeros((0, k * EMB_DIM), np.float32)
+    return np.stack([emb[i:i + k].reshape(-1) for i in range(n)])
 
 
 def emb_end_sample(i: int | np.ndarray) -> int | np.ndarray:
@@ -115,11 +127,7 @@ class StopHead:
                        float(z["threshold"]), json.loads(str(z["meta"])))
 
     def windows(self, emb: np.ndarray) -> np.ndarray:
-        """(n - k + 1, k * 96): each run of k consecutive embeddings, flattened."""
-        n = len(emb) - self.k + 1
-        if n <= 0:
-            return np.zeros((0, self.k * EMB_DIM), np.float32)
-        return np.stack([emb[i:i + self.k].reshape(-1) for i in range(n)])
+        return windows(emb, self.k)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         h = np.maximum(0.0, ((x - self.mu) / self.sd) @ self.w0 + self.b0)
@@ -171,8 +179,7 @@ class StopSpotter:
         return self._head
 
     def reset(self) -> None:
-        self._raw = np.zeros(0, np.float32)  # audio from mel frame self._n_mel on
-        self._n_mel = 0  # mel frames computed since reset
+        self._raw = np.zeros(0, np.float32)  # audio not yet turned into mel frames
         self._mel = np.zeros((0, MEL_BINS), np.float32)  # frames from embedding self._n_emb on
         self._n_emb = 0  # embeddings computed since reset
         self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
@@ -186,12 +193,11 @@ class StopSpotter:
         if len(mel) == 0:
             return []
         self._raw = self._raw[len(mel) * HOP:]
-        self._n_mel += len(mel)
         self._mel = np.concatenate([self._mel, mel])
-        m = (len(self._mel) - EMB_FRAMES) // EMB_STRIDE + 1
-        if m <= 0:
+        new = embed_frames(self._mel)
+        m = len(new)
+        if m == 0:
             return []
-        new = embed(np.stack([self._mel[i * EMB_STRIDE:i * EMB_STRIDE + EMB_FRAMES] for i in range(m)]))
         self._mel = self._mel[m * EMB_STRIDE:]
         first = self._n_emb
         self._n_emb += m
