@@ -99,6 +99,11 @@ class EchoCanceller:
         self.close()
 
 
+def _energy(x: np.ndarray) -> float:
+    f = x.astype(np.float64)  # int16 squares overflow
+    return float(np.dot(f, f))
+
+
 class EchoMeter:
     """Is the microphone hearing (almost) only the assistant's own voice right now?
 
@@ -120,8 +125,8 @@ class EchoMeter:
         self.threshold_db = threshold_db
 
     def update(self, mic: np.ndarray, cancelled: np.ndarray) -> None:
-        self._in.append(float(np.dot(mic.astype(np.float64), mic.astype(np.float64))))
-        self._out.append(float(np.dot(cancelled.astype(np.float64), cancelled.astype(np.float64))))
+        self._in.append(_energy(mic))
+        self._out.append(_energy(cancelled))
 
     def removed_db(self) -> float:
         """How much of the microphone's energy the canceller took away over the window, in dB."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant.audio import BLOCK
 from assistant.echo import EchoCanceller, EchoMeter, RoomEcho
 from tests.conftest import real_clip
 from tests.test_self_hearing import REAL_STOP
-
-BLOCK = 320
 
 
 def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
