@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,12 @@ def _private_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("MASSAGE_ASSISTANT_DATA", str(base / "data"))
     monkeypatch.setenv("MASSAGE_ASSISTANT_CACHE", str(base / "tts-cache"))
+
+
+def cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`massage-assistant ARGS` as a user runs it, from the project root, output captured."""
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def festival(text: str, voice: str = FESTIVAL_VOICES[0], cache: Path | None = None) -> np.ndarray:

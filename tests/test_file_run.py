@@ -7,9 +7,7 @@ exist here) and a real human "stop" from the Speech Commands test set.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from assistant.audio import BLOCK, RATE
 from assistant.routine import load_routine
 from assistant.session import DOCTOR_TEXT, STOP_TEXT, STOPPED_HINT, intro_text
 from assistant.voice import Voice, VoiceSettings
-from tests.conftest import ROOT, festival, real_clip, save, timeline
+from tests.conftest import ROOT, cli, festival, real_clip, save, timeline
 
 REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
 
@@ -38,8 +36,7 @@ SCRIPT = [  # (start second, what is said, which step the session should then be
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return cli(*args, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -161,25 +158,24 @@ def test_the_safety_questions_are_asked_and_a_yes_ends_the_session(tmp_path):
 # ---- the memory of pain, across two sessions ---------------------------------------------------
 
 def test_a_step_that_hurt_is_named_at_the_next_session(tmp_path):
-    env = {**os.environ, "MASSAGE_ASSISTANT_DATA": str(tmp_path / "data")}  # this test's history
+    env = {"MASSAGE_ASSISTANT_DATA": str(tmp_path / "data")}  # this test's history
     first = save(tmp_path / "first.wav", timeline(20.0, [
         (3.0, festival("next")), (9.0, festival("it hurts")), (14.0, festival("quit")),
     ], noise_db=-60))
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "run", "lower-back", "--skip-safety-check",
-                           "--mic-file", str(first)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = cli("run", "lower-back", "--skip-safety-check", "--mic-file", str(first), env=env)
     assert proc.returncode == 0, proc.stderr
     # Not a terminal: plain lines say what happened, as well as what was said.
     assert "== Step 1 of 5: Long warming glide (light pressure)" in proc.stdout
     assert "!! STOPPED (pain)." in proc.stdout
-    history = subprocess.run([sys.executable, "-m", "assistant.cli", "history"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True).stdout
+    history = cli("history", env=env)
+    assert history.returncode == 0, history.stderr
+    history = history.stdout
     assert "Lower back relief" in history and "pain: glide x1" in history
 
     second = save(tmp_path / "second.wav", timeline(3.0, [], noise_db=-60))
     journal = tmp_path / "second.jsonl"
-    subprocess.run([sys.executable, "-m", "assistant.cli", "run", "lower-back", "--mic-file", str(second),
-                    "--journal", str(journal), "--quiet"], cwd=ROOT, env=env, check=True, timeout=300)
+    proc = cli("run", "lower-back", "--mic-file", str(second), "--journal", str(journal), "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in journal.read_text().splitlines()]
     assert next(e for e in events if e["event"] == "started")["hurt_before"] == ["glide"]
     intro = next(e for e in events if e["event"] == "say")

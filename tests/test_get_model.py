@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant.model_download import MODELS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 NAME = MODELS["small-en-us"].name
 
@@ -59,9 +59,7 @@ def server():
 
 
 def get_model(models: Path, url: str, sha: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "get-model", "--dir", str(models),
-                           "--url", url, "--sha256", sha], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return cli("get-model", "--dir", str(models), "--url", url, "--sha256", sha, timeout=120)
 
 
 def test_a_verified_model_is_installed_where_run_finds_it(server, tmp_path):

@@ -7,12 +7,9 @@ are fixed clips that the default engine must get right.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 
-from tests.conftest import ROOT, festival, real_clip, save, timeline
+from tests.conftest import cli, festival, real_clip, save, timeline
 
 SENTENCES = [  # massage talk, like the assistant's own instructions, with no command in it
     "Rest both palms flat on the lower back and glide them slowly up towards the shoulders.",
@@ -22,8 +19,7 @@ SENTENCES = [  # massage talk, like the assistant's own instructions, with no co
 
 
 def listen(wav, engine: str = "embedded") -> list[list[str]]:
-    out = subprocess.run([sys.executable, "-m", "assistant.cli", "listen", "--mic-file", str(wav),
-                          "--engine", engine], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = cli("listen", "--mic-file", str(wav), "--engine", engine)
     assert out.returncode == 0, out.stderr
     return [line.split() for line in out.stdout.splitlines() if line.strip()]
 

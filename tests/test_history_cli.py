@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
 from assistant.history import used_today
 from assistant.journal import Journal, journal_dir, read_journal
-from tests.conftest import ROOT
+from tests import conftest
 
 
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})})
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return conftest.cli(*args, timeout=120, env=env)
 
 
 def write_session(name: str, events: list[tuple[float, str, dict]]) -> None:

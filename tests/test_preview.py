@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import soundfile as sf
 
 from assistant.audio import RATE
-from tests.conftest import ROOT
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+from tests.conftest import cli
 
 
 def test_the_plan_lists_questions_steps_timings_and_the_total():

@@ -9,14 +9,12 @@ engine hears it through the echo canceller, as in a live session.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 
 from assistant.routine import load_routine
 from assistant.session import estimate_s
-from tests.conftest import ROOT, real_clip, save, timeline
+from tests.conftest import ROOT, cli, real_clip, save, timeline
 
 ECHO = "30,-12"
 REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
@@ -25,11 +23,9 @@ REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the 
 def run_with_echo(tmp_path, routine: str, mic: np.ndarray) -> list[dict]:
     mic_file = save(tmp_path / "mic.wav", mic)
     journal = tmp_path / "journal.jsonl"
-    proc = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "run", routine, "--skip-safety-check", "--echo", ECHO,
-         "--mic-file", str(mic_file), "--speaker-file", str(tmp_path / "speaker.wav"),
-         "--journal", str(journal), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = cli("run", routine, "--skip-safety-check", "--echo", ECHO, "--mic-file", str(mic_file),
+               "--speaker-file", str(tmp_path / "speaker.wav"), "--journal", str(journal), "--quiet",
+               timeout=900)
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in journal.read_text().splitlines()]
 
