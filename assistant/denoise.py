@@ -16,10 +16,8 @@ import ctypes
 import numpy as np
 
 from .audio import BLOCK, RATE
-from .echo import _load_speexdsp
+from .echo import _SPEEX_PREPROCESS_SET_DENOISE, _SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, _load_speexdsp
 
-_SET_DENOISE = 0
-_SET_NOISE_SUPPRESS = 18
 SUPPRESS_DB = -25
 
 
@@ -31,7 +29,8 @@ class Denoiser:
         self._lib = _load_speexdsp()
         self.block = block
         self._st = self._lib.speex_preprocess_state_init(block, rate)
-        for request, value in ((_SET_DENOISE, 1), (_SET_NOISE_SUPPRESS, suppress_db)):
+        for request, value in ((_SPEEX_PREPROCESS_SET_DENOISE, 1),
+                               (_SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, suppress_db)):
             v = ctypes.c_int(value)
             self._lib.speex_preprocess_ctl(self._st, request, ctypes.byref(v))
         self._pending = np.zeros(0, np.int16)
