@@ -48,7 +48,7 @@ class Heard:
     final: bool = True  # False: acted on a partial result (safety fast path)
     source: str = "voice"  # or "key": the keyboard fallback goes through the same path
     # The microphone held (almost) nothing but the assistant's own voice when this was heard:
-    # the echo canceller was taking most of its energy away (runner.EchoMeter decides).
+    # the echo canceller was taking most of its energy away (echo.EchoMeter, fed by the runner).
     own_voice: bool = False
 
 
