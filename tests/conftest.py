@@ -17,6 +17,8 @@ from assistant.audio import RATE, read_audio, write_wav
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MASSAGE_SHARED", ROOT.parent / "shared"))
 SPEECH = SHARED / "speech"
+# A real "stop" from the tuning split (speaker hash starting 0): the benchmark never reports on it.
+TUNE_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"
 FESTIVAL_VOICES = ("voice_cmu_us_slt_arctic_hts", "voice_kal_diphone", "voice_ked_diphone")
 
 

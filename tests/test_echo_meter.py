@@ -6,8 +6,7 @@ import numpy as np
 
 from assistant.audio import BLOCK
 from assistant.echo import EchoCanceller, EchoMeter, RoomEcho
-from tests.conftest import real_clip
-from tests.test_self_hearing import REAL_STOP
+from tests.conftest import TUNE_STOP, real_clip
 
 
 def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
@@ -39,7 +38,7 @@ def test_the_converged_echo_alone_is_the_assistants_own_voice():
 
 
 def test_a_person_speaking_over_the_voice_is_not_the_echo():
-    stop = real_clip(REAL_STOP)
+    stop = real_clip(TUNE_STOP)
     verdicts = meter_over(speech_like(12.0, np.random.default_rng(0)), stop, 8.0)
     # The word runs from about 0.65 s to 0.9 s into the clip; from its first 100 ms to 0.6 s
     # after its end (where a spotter fires), the microphone is never taken for the echo.
@@ -48,5 +47,5 @@ def test_a_person_speaking_over_the_voice_is_not_the_echo():
 
 
 def test_silence_is_never_the_echo():
-    verdicts = meter_over(np.zeros(16000 * 3, np.int16), real_clip(REAL_STOP), 1.0)
+    verdicts = meter_over(np.zeros(16000 * 3, np.int16), real_clip(TUNE_STOP), 1.0)
     assert not any(verdicts)

@@ -17,9 +17,7 @@ from assistant.audio import BLOCK, RATE
 from assistant.routine import load_routine
 from assistant.session import DOCTOR_TEXT, STOP_TEXT, STOPPED_HINT, intro_text
 from assistant.voice import Voice, VoiceSettings
-from tests.conftest import ROOT, cli, festival, real_clip, save, timeline
-
-REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
+from tests.conftest import ROOT, TUNE_STOP, cli, festival, real_clip, save, timeline
 
 SCRIPT = [  # (start second, what is said, which step the session should then be on)
     (4.0, "next", 0),
@@ -44,7 +42,7 @@ def scripted_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     placed = []
     for start, said, _ in SCRIPT:
-        clip = real_clip(REAL_STOP) if said == "STOP" else festival(said)
+        clip = real_clip(TUNE_STOP) if said == "STOP" else festival(said)
         placed.append((start, clip))
     placed.append((72.0, festival("continue")))
     mic = save(tmp / "mic.wav", timeline(105.0, placed, noise_db=-60))

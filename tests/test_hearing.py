@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.conftest import cli, festival, real_clip, save, timeline
+from tests.conftest import TUNE_STOP, cli, festival, real_clip, save, timeline
 
 SENTENCES = [  # massage talk, like the assistant's own instructions, with no command in it
     "Rest both palms flat on the lower back and glide them slowly up towards the shoulders.",
@@ -47,7 +47,7 @@ def test_out_of_vocabulary_speech_gives_no_command(tmp_path):
 
 
 def test_a_real_stop_is_heard_at_once_on_the_partial_result(tmp_path):
-    stop = real_clip("speech_commands_v0.02_test/stop/022cd682_nohash_0.wav")  # tuning split
+    stop = real_clip(TUNE_STOP)
     wav = save(tmp_path / "stop.wav", timeline(6.0, [(2.0, stop)], noise_db=-60))
     [line] = listen(wav)
     t, command = float(line[0]), line[1]

@@ -17,9 +17,9 @@ import pytest
 
 from assistant.pulse_rig import PulseRig
 from assistant.session import STOPPED_HINT
-from tests.conftest import ROOT, SPEECH, festival, save
+from tests.conftest import ROOT, SPEECH, TUNE_STOP, festival, save
 
-REAL_STOP = SPEECH / "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # tuning split
+REAL_STOP = SPEECH / TUNE_STOP
 EXE = str(ROOT / ".venv" / "bin" / "massage-assistant")
 
 

@@ -14,10 +14,9 @@ import numpy as np
 
 from assistant.routine import load_routine
 from assistant.session import estimate_s
-from tests.conftest import ROOT, cli, real_clip, save, timeline
+from tests.conftest import ROOT, TUNE_STOP, cli, real_clip, save, timeline
 
 ECHO = "30,-12"
-REAL_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"  # from the tuning split
 
 
 def run_with_echo(tmp_path, routine: str, mic: np.ndarray) -> list[dict]:
@@ -48,7 +47,7 @@ def test_a_real_stop_over_the_assistants_voice_still_stops_it(tmp_path):
     # 12 s in, the introduction is being spoken: the stop arrives mixed with the voice's echo.
     at = 12.0
     events = run_with_echo(tmp_path, "routines/lower-back.yaml",
-                           timeline(30.0, [(at, real_clip(REAL_STOP))], noise_db=-55))
+                           timeline(30.0, [(at, real_clip(TUNE_STOP))], noise_db=-55))
     playing = [e for e in events if e["event"] == "say" and e["t"] < at]
     assert playing and playing[-1]["kind"] == "intro" and playing[-1]["t"] + playing[-1]["seconds"] > at + 1
     # Words picked out of the echo before the stop may be heard, but only as the assistant's own

@@ -12,10 +12,8 @@ import pytest
 from assistant.audio import RATE, read_audio
 from assistant.recognizers import stop_spotter as ss
 from assistant.recognizers.stop_spotter import StopSpotter
-from tests.conftest import real_clip
+from tests.conftest import TUNE_STOP, real_clip
 
-# A "tune" split speaker (hash starts with 0): the benchmark never reports on it.
-TUNE_STOP = "speech_commands_v0.02_test/stop/022cd682_nohash_0.wav"
 BLOCK = 320  # the app's 20 ms blocks
 
 
