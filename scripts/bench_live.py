@@ -26,6 +26,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import bench_data as bd  # noqa: E402
 
 from assistant.audio import RATE, read_audio  # noqa: E402
 from assistant.pulse_rig import PulseRig  # noqa: E402
@@ -33,13 +36,13 @@ from assistant.session import PAIN_TEXT, STOP_TEXT  # noqa: E402
 from assistant.voice import Voice, VoiceSettings  # noqa: E402
 
 EXE = str(ROOT / ".venv" / "bin" / "massage-assistant")
-SPEECH = ROOT.parent / "shared" / "speech" / "speech_commands_v0.02_test"
+SPEECH = bd.SPEECH / bd.SC2
 TARGETS = {"median_ms": 250.0, "p95_ms": 350.0}
 VOLUME = 0.1  # as in the live tests: the room brings the laptop's voice 20 dB below a person's
 
 
 def held_out_stops() -> list[Path]:
-    """Real stop clips of the held-out split (speaker hash starting 8-f), spread over speakers:
+    """Real stop clips of the held-out split (bench_data.stop_split), spread over speakers:
     every speaker's first clip, then every speaker's second, and so on. In file order the first
     50 held 22 clips of one speaker (893705bb, whom the spotter rarely hears), so a trial count
     measured that speaker more than the engine."""
@@ -48,7 +51,7 @@ def held_out_stops() -> list[Path]:
     seen: dict[str, int] = {}
     ranked = []
     for r in rows:
-        if r["speaker"][0] in "89abcdef":
+        if bd.stop_split(bd.SC2, r["speaker"]) == "held-out":
             seen[r["speaker"]] = seen.get(r["speaker"], 0) + 1
             ranked.append((seen[r["speaker"]], r["speaker"], r["path"]))
     return [SPEECH / path for _, _, path in sorted(ranked)]
