@@ -54,6 +54,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -142,18 +143,25 @@ class Item:
 
 def render(text: str, engine: str, cache: Path) -> Path:
     """espeak-ng "voice|speed|pitch", festival "kal" or festival "kal|1.2" / "ked|0.9" (voice and
-    duration stretch); cached by content hash."""
+    duration stretch), flite "flite:awb|1.2|140" (voice, duration stretch, mean F0 in Hz); cached
+    by content hash."""
     key = hashlib.sha1(f"{engine}|{text}".encode()).hexdigest()[:16]
     out = cache / f"{key}.wav"
     if out.exists():
         return out
-    tmp = out.with_suffix(".tmp.wav")
+    # a name of its own per call: two threads may render the same text and engine at once
+    tmp = out.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp.wav")
     if engine.split("|")[0] in FESTIVAL_DIPHONES:
         voice, _, stretch = engine.partition("|")
         cmd = ["text2wave", "-eval", f"(voice_{voice}_diphone)", "-otype", "riff", "-o", str(tmp)]
         if stretch:
             cmd[3:3] = ["-eval", f"(Parameter.set 'Duration_Stretch {stretch})"]
         subprocess.run(cmd, input=text.encode(), check=True, capture_output=True, timeout=120)
+    elif engine.startswith("flite:"):
+        voice, stretch, f0 = engine.removeprefix("flite:").split("|")
+        cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
+               "--setf", f"int_f0_target_mean={f0}", "-t", text, "-o", str(tmp)]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
     else:
         voice, speed, pitch = engine.split("|")
         cmd = ["espeak-ng", "-v", voice, "-s", speed, "-p", pitch, "-w", str(tmp), text]
