@@ -43,11 +43,12 @@ def make_recognizer(engine: str | None = None, model: str | None = None) -> Reco
         from .sphinx import SphinxRecognizer
 
         return SphinxRecognizer()
-    if engine == "embedded":  # pocketsphinx, with the trained spotter hearing plain "stop"
+    if engine == "embedded":  # pocketsphinx, with the trained heads hearing "stop" and verifying
+        from . import command_head  # navigation results
         from .sphinx import SphinxRecognizer
         from .stop_spotter import StopSpotter
 
-        return SphinxRecognizer(stop_spotter=StopSpotter())
+        return SphinxRecognizer(stop_spotter=StopSpotter(command_head=command_head.load_head()))
     raise RecognizerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 

@@ -5,7 +5,8 @@ Two decoders share the stream:
   or pain phrase is spotted (the fast path: no end-of-utterance wait);
 - a grammar decoder built from the command vocabulary decodes each speech segment found by
   the endpointer and reports navigation commands on the final result. Segments too long to be
-  a command are dropped as out-of-vocabulary speech.
+  a command are dropped as out-of-vocabulary speech; with the stop spotter's command head
+  (the embedded engine), so is a result that head does not also hear.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pocketsphinx import Config, Decoder, Endpointer, Vad
 from ..commands import PHRASES, SAFETY_PHRASES, Command, parse
 from ..denoise import Denoiser
 from .base import Heard
+from .command_head import class_index
 
 # Keyword-spotting thresholds: longer phrases need smaller ones. First version, to be tuned
 # on a held-out split by the benchmark.
@@ -176,4 +178,13 @@ class SphinxRecognizer:
             if command is Command.PAIN and Command.PAIN not in fired:
                 return [Heard(command, text, None, final=True)]
             return []
-        return [Heard(command, text, None, final=True)]
+        confidence = None
+        head = self._stop_spotter.command_head if self._stop_spotter is not None else None
+        if head is not None and not command.is_safety:
+            # Out-of-vocabulary rejection: the grammar maps any short speech onto a command, so
+            # the command head must also hear this very command in the utterance.
+            confidence = self._stop_spotter.command_prob(class_index(command), max(0, started),
+                                                         self._samples)
+            if confidence < head.threshold:
+                return []
+        return [Heard(command, text, confidence, final=True)]

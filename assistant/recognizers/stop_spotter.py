@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ EMB_STRIDE = 8  # mel frames between embeddings: one embedding per 80 ms
 EMB_DIM = 96
 HEAD_PATH = Path(__file__).with_name("stop_head.npz")
 REFRACTORY_S = 1.0  # one word gives several windows over threshold: fire once per word
+COMMAND_MEMORY = 64  # command-head windows kept (80 ms each: 5 s, longer than any command)
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,8 +165,14 @@ class StopSpotter:
     """
 
     def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
-                 refractory_s: float = REFRACTORY_S):
+                 refractory_s: float = REFRACTORY_S, command_head: Any = None):
+        """`command_head` (a command_head.CommandHead): also score every window for the
+        navigation commands, kept for `command_prob`; it must use the stop head's k."""
         self._head = load_head(head_path)
+        if command_head is not None and command_head.w0.shape[0] != self._head.k * EMB_DIM:
+            raise ValueError("the command head must see the stop head's windows "
+                             f"({self._head.k} embeddings)")
+        self._command_head = command_head
         self._threshold = self._head.threshold if threshold is None else float(threshold)
         self._refractory = int(refractory_s * RATE)
         _sessions()  # load the models now, not on the first word
@@ -185,6 +193,16 @@ class StopSpotter:
         self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
         self._last_fire = -(10**12)  # stream sample of the last detection
         self._armed = True  # re-armed only once the score has dropped under threshold
+        self._commands: deque[tuple[int, np.ndarray]] = deque(maxlen=COMMAND_MEMORY)
+
+    @property
+    def command_head(self) -> Any:
+        return self._command_head
+
+    def command_prob(self, index: int, start: int, end: int) -> float:
+        """The command head's highest probability of class `index` over the windows ending
+        between stream samples `start` and `end` (0 when none was kept)."""
+        return max((float(p[index]) for e, p in self._commands if start <= e <= end), default=0.0)
 
     def scores(self, frame: np.ndarray) -> list[tuple[float, int]]:
         """Advance the stream by `frame`; (score, end sample) of each new window, in order."""
@@ -204,10 +222,13 @@ class StopSpotter:
         k = self._head.k
         emb = np.concatenate([self._emb, new])
         self._emb = emb[-(k - 1):] if k > 1 else emb[:0]
-        s = self._head(self._head.windows(emb))
+        w = self._head.windows(emb)
+        s = self._head(w)
         # window j of `emb` ends with embedding first - len(old) + j + k - 1
         last = first + m - 1
         ends = [int(emb_end_sample(last - len(s) + 1 + j)) for j in range(len(s))]
+        if self._command_head is not None and len(w):
+            self._commands.extend(zip(ends, self._command_head(w), strict=True))
         return list(zip(s.tolist(), ends, strict=True))
 
     def feed(self, frame: np.ndarray) -> list[Detection]:

@@ -1,0 +1,65 @@
+"""The navigation verifier: a softmax head over the stop spotter's embedding windows.
+
+pocketsphinx's grammar maps almost any short speech onto some command. This head, trained by
+scripts/train_command_head.py on the same openWakeWord embeddings as the stop head (and the
+same K, so the stream computes each window once for both), gives every window a probability per
+navigation command and one for "other". A grammar result is obeyed only when the head's
+probability of that command reaches the threshold somewhere in the utterance.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..commands import SAFETY, Command
+
+HEAD_PATH = Path(__file__).with_name("command_head.npz")
+K = 4  # embeddings per window: the stop head's, so one window serves both heads
+# Class 0 is everything that is not a navigation command; the order is fixed by the weights.
+CLASSES: tuple[str, ...] = ("other", *(c.value for c in Command if c not in SAFETY))
+
+
+@dataclass(frozen=True)
+class CommandHead:
+    """mu/sd standardisation, then relu(x W0 + b0) W1 + b1, softmax over CLASSES. numpy only."""
+
+    mu: np.ndarray
+    sd: np.ndarray
+    w0: np.ndarray
+    b0: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    threshold: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = HEAD_PATH) -> CommandHead:
+        with np.load(path, allow_pickle=False) as z:
+            classes = tuple(str(c) for c in z["classes"])
+            if classes != CLASSES:
+                raise ValueError(f"{path}: trained for classes {classes}, this code has {CLASSES}")
+            return cls(z["mu"], z["sd"], z["w0"], z["b0"], z["w1"], z["b1"], float(z["threshold"]),
+                       json.loads(str(z["meta"])))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """(n, len(CLASSES)) probabilities of n windows."""
+        h = np.maximum(0.0, ((x - self.mu) / self.sd) @ self.w0 + self.b0)
+        logit = h @ self.w1 + self.b1
+        logit = logit - logit.max(axis=-1, keepdims=True)
+        p = np.exp(logit)
+        return p / p.sum(axis=-1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=2)
+def load_head(path: Path = HEAD_PATH) -> CommandHead:
+    return CommandHead.load(path)
+
+
+def class_index(command: Command) -> int:
+    return CLASSES.index(command.value)
