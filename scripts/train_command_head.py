@@ -176,11 +176,7 @@ def train_softmax(x: np.ndarray, y: np.ndarray, n_cls: int, rng: np.random.Gener
     class together weighs POS_WEIGHT times it, each command class equally."""
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = ((x - mu) / sd).astype(np.float32)
-    d = z.shape[1]
-    p = {"w0": rng.normal(0, np.sqrt(2 / d), (d, hidden)).astype(np.float32),
-         "b0": np.zeros(hidden, np.float32),
-         "w1": rng.normal(0, np.sqrt(1 / hidden), (hidden, n_cls)).astype(np.float32),
-         "b1": np.zeros(n_cls, np.float32)}
+    p = tsh.init_mlp(z.shape[1], hidden, n_cls, rng)
     counts = np.bincount(y, minlength=n_cls).astype(np.float64)
     cls_w = np.ones(n_cls)
     cls_w[1:] = POS_WEIGHT * counts[0] / ((n_cls - 1) * np.maximum(counts[1:], 1))
@@ -202,16 +198,8 @@ def train_softmax(x: np.ndarray, y: np.ndarray, n_cls: int, rng: np.random.Gener
             prob = np.exp(logit)
             prob /= prob.sum(1, keepdims=True)
             total += float(-np.sum(wb * np.log(np.maximum((prob * yb).sum(1), 1e-12))))
-            g = wb[:, None] * (prob - yb) / wb.sum()
-            grads = {"w1": h.T @ g + l2 * p["w1"], "b1": g.sum(0)}
-            gh = (g @ p["w1"].T) * (h_pre > 0)
-            grads["w0"] = xb.T @ gh + l2 * p["w0"]
-            grads["b0"] = gh.sum(0)
             t += 1
-            for k in p:
-                m[k] = 0.9 * m[k] + 0.1 * grads[k]
-                v2[k] = 0.999 * v2[k] + 0.001 * grads[k] ** 2
-                p[k] -= lr * (m[k] / (1 - 0.9**t)) / (np.sqrt(v2[k] / (1 - 0.999**t)) + 1e-8)
+            tsh.adam_step(p, m, v2, t, xb, h_pre, h, wb[:, None] * (prob - yb) / wb.sum(), l2, lr)
         if ep % 5 == 4 or ep == epochs - 1:
             print(f"  epoch {ep + 1}: loss {total / sw.sum():.4f}", flush=True)
     return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), **p}

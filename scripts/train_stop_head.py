@@ -389,6 +389,29 @@ def embed_all(items: list[Item], cache: Path, jobs: int) -> list[tuple[np.ndarra
 # ---- the head ---------------------------------------------------------------------------------
 
 
+def init_mlp(d: int, hidden: int, n_out: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """He-initialised weights of a d -> hidden (relu) -> n_out network."""
+    return {"w0": rng.normal(0, np.sqrt(2 / d), (d, hidden)).astype(np.float32),
+            "b0": np.zeros(hidden, np.float32),
+            "w1": rng.normal(0, np.sqrt(1 / hidden), (hidden, n_out)).astype(np.float32),
+            "b1": np.zeros(n_out, np.float32)}
+
+
+def adam_step(p: dict[str, np.ndarray], m: dict[str, np.ndarray], v2: dict[str, np.ndarray], t: int,
+              xb: np.ndarray, h_pre: np.ndarray, h: np.ndarray, g: np.ndarray, l2: float,
+              lr: float) -> None:
+    """Backpropagate `g` (the loss gradient at the output logits) through the hidden layer, with
+    L2 on the weights, and take Adam step `t` in place."""
+    grads = {"w1": h.T @ g + l2 * p["w1"], "b1": g.sum(0)}
+    gh = (g @ p["w1"].T) * (h_pre > 0)
+    grads["w0"] = xb.T @ gh + l2 * p["w0"]
+    grads["b0"] = gh.sum(0)
+    for k in p:
+        m[k] = 0.9 * m[k] + 0.1 * grads[k]
+        v2[k] = 0.999 * v2[k] + 0.001 * grads[k] ** 2
+        p[k] -= lr * (m[k] / (1 - 0.9**t)) / (np.sqrt(v2[k] / (1 - 0.999**t)) + 1e-8)
+
+
 def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: int = 30,
               batch: int = 256, lr: float = 1e-3, l2: float = 1e-4, pos_weight: float = 0.5,
               boost: np.ndarray | None = None, hidden: int = HIDDEN) -> dict[str, np.ndarray]:
@@ -396,11 +419,7 @@ def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: in
     single windows (the hard negatives of a first round)."""
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = ((x - mu) / sd).astype(np.float32)
-    d = z.shape[1]
-    p = {"w0": rng.normal(0, np.sqrt(2 / d), (d, hidden)).astype(np.float32),
-         "b0": np.zeros(hidden, np.float32),
-         "w1": rng.normal(0, np.sqrt(1 / hidden), (hidden, 1)).astype(np.float32),
-         "b1": np.zeros(1, np.float32)}
+    p = init_mlp(z.shape[1], hidden, 1, rng)
     m = {k: np.zeros_like(v) for k, v in p.items()}
     v2 = {k: np.zeros_like(v) for k, v in p.items()}
     # all positives together weigh pos_weight times all negatives together
@@ -419,16 +438,8 @@ def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: in
             logit = (h @ p["w1"] + p["b1"]).ravel()
             prob = 1 / (1 + np.exp(-np.clip(logit, -50, 50)))
             total += float(np.sum(wb * (np.logaddexp(0, logit) - yb * logit)))
-            g = (wb * (prob - yb) / wb.sum())[:, None]
-            grads = {"w1": h.T @ g + l2 * p["w1"], "b1": g.sum(0)}
-            gh = (g @ p["w1"].T) * (h_pre > 0)
-            grads["w0"] = xb.T @ gh + l2 * p["w0"]
-            grads["b0"] = gh.sum(0)
             t += 1
-            for k in p:
-                m[k] = 0.9 * m[k] + 0.1 * grads[k]
-                v2[k] = 0.999 * v2[k] + 0.001 * grads[k] ** 2
-                p[k] -= lr * (m[k] / (1 - 0.9**t)) / (np.sqrt(v2[k] / (1 - 0.999**t)) + 1e-8)
+            adam_step(p, m, v2, t, xb, h_pre, h, (wb * (prob - yb) / wb.sum())[:, None], l2, lr)
         if ep % 5 == 4 or ep == epochs - 1:
             print(f"  epoch {ep + 1}: loss {total / cw.sum():.4f}", flush=True)
     return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), **p}
