@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from .command_head import CommandHead
+
 RATE = 16000
 HOP = 160  # samples per mel frame
 WIN = 512  # samples under one mel frame (the model's FFT size)
@@ -165,9 +167,9 @@ class StopSpotter:
     """
 
     def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
-                 refractory_s: float = REFRACTORY_S, command_head: Any = None):
-        """`command_head` (a command_head.CommandHead): also score every window for the
-        navigation commands, kept for `command_prob`; it must use the stop head's k."""
+                 refractory_s: float = REFRACTORY_S, command_head: CommandHead | None = None):
+        """`command_head`: also score every window for the navigation commands, kept for
+        `command_prob`; it must use the stop head's k."""
         self._head = load_head(head_path)
         if command_head is not None and command_head.w0.shape[0] != self._head.k * EMB_DIM:
             raise ValueError("the command head must see the stop head's windows "
@@ -196,7 +198,7 @@ class StopSpotter:
         self._commands: deque[tuple[int, np.ndarray]] = deque(maxlen=COMMAND_MEMORY)
 
     @property
-    def command_head(self) -> Any:
+    def command_head(self) -> CommandHead | None:
         return self._command_head
 
     def command_prob(self, index: int, start: int, end: int) -> float:
