@@ -27,12 +27,16 @@ one's best window for its own class): voices the head never heard (festival ked,
 espeak-ng accents). Augmented validation renders (noise down to 3 dB SNR) were
 tried: 97 % of them are kept only at threshold 0, which verifies nothing.
 
-Usage: .venv/bin/python scripts/train_command_head.py [--jobs 2] [--cache DIR] [--out PATH]
+`--simulate` then runs the product's recognizer over the validation clips, clean and at 10 dB,
+and prints what the grammar alone and the grammar with this head at several thresholds obey.
+
+Usage: .venv/bin/python scripts/train_command_head.py [--jobs 2] [--cache DIR] [--out PATH] [--simulate]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -55,6 +59,7 @@ import train_stop_head as tsh  # noqa: E402
 from assistant.commands import PHRASES, SAFETY  # noqa: E402
 from assistant.recognizers import command_head as ch  # noqa: E402
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
+from assistant.recognizers.sphinx import SphinxRecognizer  # noqa: E402
 
 K = ch.K
 HIDDEN = 128
@@ -205,6 +210,57 @@ def train_softmax(x: np.ndarray, y: np.ndarray, n_cls: int, rng: np.random.Gener
     return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), **p}
 
 
+_SIM_HEAD: ch.CommandHead | None = None
+
+
+def _sim_init(head: ch.CommandHead) -> None:
+    global _SIM_HEAD
+    _SIM_HEAD = head
+
+
+def _sim_clip(job: tuple[str, float | None, int]) -> list[tuple[str, float]]:
+    """The product's recognizer on one clip (1 s of room before and after, -26 dBFS, pink noise
+    at `snr` dB if given): (command, head probability) of each navigation result."""
+    path, snr, seed = job
+    rng = np.random.default_rng(seed)
+    x = tsh.padded(bd.at_level(bd.load(Path(path)), bd.RATE, -26), rng, 1.0, 1.0)
+    if snr is not None:
+        x = x + bd.pink_noise(len(x), rng) * np.float32(10 ** ((-26 - snr) / 20))
+    a = tsh.to_int16(x)
+    rec = SphinxRecognizer(stop_spotter=ss.StopSpotter(command_head=_SIM_HEAD))
+    out = []
+    for i in range(0, len(a), 320):
+        out += [(h.command.value, h.confidence) for h in rec.feed(a[i:i + 320]) if not h.command.is_safety]
+    return out
+
+
+def simulate(items: list[Item], head: ch.CommandHead, cache: Path, jobs: int) -> None:
+    """--simulate: what the threshold does in the product, on validation clips only. The real
+    recognizer (grammar + this head at threshold 0, so every grammar result comes back with the
+    head's probability as its confidence) hears each validation command render and each
+    validation "other" word or sentence, clean and at 10 dB SNR."""
+    cmd = [(it.path, ch.CLASSES[it.label]) for it in items if it.split == "val" and it.label and not it.aug]
+    oth = [(it.path, "other") for it in items if it.split == "val" and not it.label and not it.aug]
+    oth += [(it.path, "other") for it in tsh.plan(cache, jobs) if it.split == "val" and not it.aug
+            and it.group in ("words", "sentences") and it.text.split(" [")[0] not in NAV_PHRASES]
+    clips = cmd + oth
+    todo = [(path, snr, i) for snr in (None, 10.0) for i, (path, _) in enumerate(clips)]
+    with Pool(jobs, initializer=_sim_init, initargs=(dataclasses.replace(head, threshold=0.0),)) as pool:
+        heard = pool.map(_sim_clip, todo, chunksize=8)
+    print(f"\nsession simulation: {len(cmd)} validation command clips, {len(oth)} validation other clips")
+    print("condition  threshold         right command  wrong command  other clips giving one")
+    for snr in (None, 10.0):
+        rows = [(clips[i][1], h) for (_, s, i), h in zip(todo, heard, strict=True) if s == snr]
+        for t in (None, 0.05, 0.1, head.threshold, 0.2, 0.3, 0.5):
+            said = [(label, {c for c, p in h if t is None or p >= t}) for label, h in rows]
+            right = np.mean([label in got for label, got in said if label != "other"])
+            wrong = np.mean([bool(got - {label}) for label, got in said if label != "other"])
+            fires = np.mean([bool(got) for label, got in said if label == "other"])
+            name = "grammar alone" if t is None else f"{t:.3f}" + (" (chosen)" if t == head.threshold else "")
+            cond = "clean" if snr is None else f"{snr:.0f} dB"
+            print(f"{cond:9}  {name:16}  {right:13.1%}  {wrong:13.1%}  {fires:22.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=2)
@@ -213,6 +269,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--hidden", type=int, default=HIDDEN)
     ap.add_argument("--l2", type=float, default=L2)
+    ap.add_argument("--simulate", action="store_true",
+                    help="then run the product's recognizer on the validation clips (~10 min)")
     args = ap.parse_args()
     t0 = time.monotonic()
     items = plan(args.cache, args.jobs)
@@ -260,6 +318,8 @@ def main() -> None:
     np.savez(args.out, **params, threshold=np.float64(thr), classes=np.array(ch.CLASSES),
              meta=json.dumps(meta))
     print(f"wrote {args.out} in {time.monotonic() - t0:.0f} s")
+    if args.simulate:
+        simulate(items, dataclasses.replace(head, threshold=thr), args.cache, args.jobs)
 
 
 if __name__ == "__main__":
