@@ -14,7 +14,6 @@ Usage: .venv/bin/python scripts/bench_live.py [--trials 50] [--json OUT] [--no-f
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import signal
 import subprocess
@@ -36,7 +35,6 @@ from assistant.session import PAIN_TEXT, STOP_TEXT  # noqa: E402
 from assistant.voice import Voice, VoiceSettings  # noqa: E402
 
 EXE = str(ROOT / ".venv" / "bin" / "massage-assistant")
-SPEECH = bd.SPEECH / bd.SC2
 TARGETS = {"median_ms": 250.0, "p95_ms": 350.0}
 VOLUME = 0.1  # as in the live tests: the room brings the laptop's voice 20 dB below a person's
 
@@ -46,15 +44,13 @@ def held_out_stops() -> list[Path]:
     every speaker's first clip, then every speaker's second, and so on. In file order the first
     50 held 22 clips of one speaker (893705bb, whom the spotter rarely hears), so a trial count
     measured that speaker more than the engine."""
-    with (SPEECH / "labels.csv").open() as f:
-        rows = [r for r in csv.DictReader(f) if r["transcript"] == "stop"]
     seen: dict[str, int] = {}
     ranked = []
-    for r in rows:
-        if bd.stop_split(bd.SC2, r["speaker"]) == "held-out":
-            seen[r["speaker"]] = seen.get(r["speaker"], 0) + 1
-            ranked.append((seen[r["speaker"]], r["speaker"], r["path"]))
-    return [SPEECH / path for _, _, path in sorted(ranked)]
+    for c in bd.stop_clips("held-out"):
+        if c.source == bd.SC2:
+            seen[c.speaker] = seen.get(c.speaker, 0) + 1
+            ranked.append((seen[c.speaker], c.speaker, c.path))
+    return [path for _, _, path in sorted(ranked)]
 
 
 def speech_end(clip: np.ndarray) -> int:
