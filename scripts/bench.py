@@ -374,6 +374,15 @@ def commands(events: list[dict[str, Any]]) -> list[str]:
     return [e["command"] for e in events]
 
 
+def path(event: dict[str, Any]) -> str:
+    """Which of the recognizer's paths gave a `heard` event: the grammar on a whole utterance
+    (final), or a fast path on partial audio: the embedded engine's stop spotter (it gives a
+    score) or pocketsphinx's keyword spotter (it gives none)."""
+    if event["final"]:
+        return "grammar"
+    return "keyword spotter" if event.get("confidence") is None else "stop spotter"
+
+
 def pct(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
@@ -410,25 +419,30 @@ def score_stops(runs: list[StreamRun], split: str) -> tuple[dict[str, Any], dict
 def score_false_stops(runs: list[StreamRun]) -> dict[str, Any]:
     n, stops, anything = 0, [], []
     by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_path: Counter = Counter()  # the path of each false stop's first safety event
     for r in runs:
         for p in r.placed:
-            heard = commands(r.heard_in(p.start, p.next_start))
+            events = r.heard_in(p.start, p.next_start)
+            heard = commands(events)
             n += 1
             by_source[p.clip.source][1] += 1
-            if any(c in SAFETY for c in heard):
-                stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard})
+            safety = [e for e in events if e["command"] in SAFETY]
+            if safety:
+                stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard,
+                              "path": path(safety[0])})
                 by_source[p.clip.source][0] += 1
+                by_path[path(safety[0])] += 1
             if heard:
                 anything.append(p.clip.key)
     return {"value": len(stops) / n if n else float("nan"), "count": len(stops), "n": n, "split": "all",
             "any_command_rate": len(anything) / n if n else float("nan"),
             "by_source": {k: {"false_stops": f, "n": m} for k, (f, m) in sorted(by_source.items())},
-            "false_stops": stops}
+            "by_path": dict(by_path.most_common()), "false_stops": stops}
 
 
 def score_read(runs: list[StreamRun]) -> dict[str, Any]:
-    heard = [{"clip": r.stream.name, "t": e["t"], "command": e["command"], "text": e["text"]}
-             for r in runs for e in r.result.events]
+    heard = [{"clip": r.stream.name, "t": e["t"], "command": e["command"], "text": e["text"],
+              "path": path(e)} for r in runs for e in r.result.events]
     minutes = sum(p.end - p.start for r in runs for p in r.placed) / 60
     return {"value": len(heard) / minutes * 10 if minutes else float("nan"), "count": len(heard),
             "minutes": minutes, "split": "held-out", "heard": heard}
@@ -636,13 +650,15 @@ def render(rep: EngineReport) -> str:
     out.append(f"stop recall by source: {src}")
     src = ", ".join(f"{k} {d['false_stops']}/{d['n']}" for k, d in fs["by_source"].items())
     out.append(f"false stops by source: {src}")
+    out.append("false stops by path (first safety event): "
+               + ", ".join(f"{k} {v}" for k, v in fs["by_path"].items()))
     if "self_triggers" in f:
         out.append("self-hearing (--echo " + f["self_triggers"]["echo"] + "): " + "; ".join(
             f"{k} {'nothing heard' if not d['heard'] else ', '.join(d['heard'])}, ended {d['ended']}"
             for k, d in f["self_triggers"]["per_routine"].items())
             + f"; set aside as its own voice: {f['self_triggers']['own_voice_ignored']}")
     if fc["heard"]:
-        said = ", ".join(f"{h['command']} ({h['text']!r})" for h in fc["heard"][:8])
+        said = ", ".join(f"{h['command']} ({h['text']!r}, {h['path']})" for h in fc["heard"][:8])
         out.append(f"heard in read speech: {said}" + (" ..." if len(fc["heard"]) > 8 else ""))
     out.append("")
     out.append(f"synthetic commands by condition (split: {syn['split']}; every phrase, "
