@@ -377,7 +377,8 @@ def commands(events: list[dict[str, Any]]) -> list[str]:
 def path(event: dict[str, Any]) -> str:
     """Which of the recognizer's paths gave a `heard` event: the grammar on a whole utterance
     (final), or a fast path on partial audio: the embedded engine's stop spotter (it gives a
-    score) or pocketsphinx's keyword spotter (it gives none)."""
+    score) or pocketsphinx's keyword spotter (it gives none; so do vosk's partial results,
+    which are counted under the same name)."""
     if event["final"]:
         return "grammar"
     return "keyword spotter" if event.get("confidence") is None else "stop spotter"
