@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..commands import SAFETY, Command
+from .mlp_head import MlpHead
 
 HEAD_PATH = Path(__file__).with_name("command_head.npz")
 K = 4  # embeddings per window: the stop head's, so one window serves both heads
@@ -26,15 +27,9 @@ CLASSES: tuple[str, ...] = ("other", *(c.value for c in Command if c not in SAFE
 
 
 @dataclass(frozen=True)
-class CommandHead:
-    """mu/sd standardisation, then relu(x W0 + b0) W1 + b1, softmax over CLASSES. numpy only."""
+class CommandHead(MlpHead):
+    """The MLP's logits, softmax over CLASSES."""
 
-    mu: np.ndarray
-    sd: np.ndarray
-    w0: np.ndarray
-    b0: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
     threshold: float
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -49,8 +44,7 @@ class CommandHead:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """(n, len(CLASSES)) probabilities of n windows."""
-        h = np.maximum(0.0, ((x - self.mu) / self.sd) @ self.w0 + self.b0)
-        logit = h @ self.w1 + self.b1
+        logit = self.logits(x)
         logit = logit - logit.max(axis=-1, keepdims=True)
         p = np.exp(logit)
         return p / p.sum(axis=-1, keepdims=True)

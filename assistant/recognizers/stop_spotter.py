@@ -28,6 +28,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .command_head import CommandHead
+from .mlp_head import MlpHead
 
 RATE = 16000
 HOP = 160  # samples per mel frame
@@ -111,15 +112,9 @@ def emb_end_sample(i: int | np.ndarray) -> int | np.ndarray:
 
 
 @dataclass(frozen=True)
-class StopHead:
-    """mu/sd standardisation, then relu(x W0 + b0) W1 + b1, sigmoid. Loaded with numpy only."""
+class StopHead(MlpHead):
+    """The MLP's one logit, sigmoid. Loaded with numpy only."""
 
-    mu: np.ndarray
-    sd: np.ndarray
-    w0: np.ndarray
-    b0: np.ndarray
-    w1: np.ndarray
-    b1: np.ndarray
     k: int  # embeddings per window
     threshold: float
     meta: dict[str, Any] = field(default_factory=dict)
@@ -134,8 +129,7 @@ class StopHead:
         return windows(emb, self.k)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        h = np.maximum(0.0, ((x - self.mu) / self.sd) @ self.w0 + self.b0)
-        logit = (h @ self.w1 + self.b1).reshape(-1)
+        logit = self.logits(x).reshape(-1)
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
 
 
