@@ -264,7 +264,7 @@ def simulate(items: list[Item], head: ch.CommandHead, cache: Path, jobs: int) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/massage-stop-head-renders"))
+    ap.add_argument("--cache", type=Path, default=tsh.CACHE)
     ap.add_argument("--out", type=Path, default=ch.HEAD_PATH)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--hidden", type=int, default=HIDDEN)

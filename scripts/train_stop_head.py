@@ -73,6 +73,7 @@ import bench_data as bd  # noqa: E402
 from assistant.commands import PHRASES  # noqa: E402
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
 
+CACHE = Path("/tmp/massage-stop-head-renders")  # renders and embeddings, shared by both train scripts
 K = 4  # embeddings per window: 4 x 80 ms steps over 0.78 s embeddings = about 1.0 s of audio
 HIDDEN = 64
 SEED = 20240601
@@ -448,7 +449,7 @@ def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: in
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/massage-stop-head-renders"))
+    ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=ss.HEAD_PATH)
     ap.add_argument("--max-false", type=float, default=0.02, help="validation false-alarm budget")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
