@@ -74,7 +74,6 @@ class EchoCanceller:
         self._lib.speex_preprocess_ctl(self._pre, _SPEEX_PREPROCESS_SET_DENOISE, ctypes.byref(off))
         self._lib.speex_preprocess_ctl(self._pre, _SPEEX_PREPROCESS_SET_ECHO_STATE,
                                        ctypes.c_void_p(self._echo))
-        self._out = np.zeros(block, dtype=np.int16)
 
     def process(self, mic: np.ndarray, played: np.ndarray) -> np.ndarray:
         mic = np.ascontiguousarray(mic, dtype=np.int16)
