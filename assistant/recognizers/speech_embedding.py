@@ -68,6 +68,9 @@ class _Conv:
             for dt in range(kt):
                 y[:, 1:] += z[dt:dt + n, :-1, dt, 0]
                 y[:, :-1] += z[dt:dt + n, 1:, dt, 2]
+        return self._bias_act(y)
+
+    def _bias_act(self, y: np.ndarray) -> np.ndarray:
         if self.b is not None:
             y += self.b
         if self.act:
@@ -99,12 +102,7 @@ class _FirstConv(_Conv):
             return np.zeros((0, f, self.cout), np.float32)
         self.kept = xp[n:]
         y = np.lib.stride_tricks.sliding_window_view(xp, (3, 3)).reshape(n * f, 9) @ self.w9
-        if self.b is not None:
-            y += self.b
-        if self.act:
-            np.maximum(y, self.leak * y, out=y)
-            np.maximum(y, self.floor, out=y)
-        return y.reshape(n, f, self.cout)
+        return self._bias_act(y).reshape(n, f, self.cout)
 
 
 class _Pool:
