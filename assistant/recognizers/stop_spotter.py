@@ -30,15 +30,14 @@ import onnxruntime as ort
 
 from .command_head import CommandHead
 from .mlp_head import MlpHead
-from .speech_embedding import StreamingEmbedding
+from .speech_embedding import DIM as EMB_DIM
+from .speech_embedding import MEL_BINS, StreamingEmbedding
+from .speech_embedding import STRIDE as EMB_STRIDE  # one embedding per 80 ms
+from .speech_embedding import WINDOW as EMB_FRAMES
 
 RATE = 16000
 HOP = 160  # samples per mel frame
 WIN = 512  # samples under one mel frame (the model's FFT size)
-MEL_BINS = 32
-EMB_FRAMES = 76  # mel frames under one embedding
-EMB_STRIDE = 8  # mel frames between embeddings: one embedding per 80 ms
-EMB_DIM = 96
 HEAD_PATH = Path(__file__).with_name("stop_head.npz")
 REFRACTORY_S = 1.0  # one word gives several windows over threshold: fire once per word
 COMMAND_MEMORY = 64  # command-head windows kept (80 ms each: 5 s, longer than any command)
