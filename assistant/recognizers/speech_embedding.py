@@ -81,36 +81,38 @@ class _Conv:
 
 
 class _FirstConv(_Conv):
-    """The 3 x 3 convolution over the one-channel mel, as one (rows x 9) product: a product per
-    row with a single input channel is slow in BLAS."""
+    """A convolution over a one-channel input (the mel itself), as one (rows x kt*kf) product of
+    its sliding windows: a product per row with a single input channel is slow in BLAS."""
 
-    def __init__(self, w: np.ndarray, b: np.ndarray | None, act: bool, leak: float, floor: float,
-                 bins: int):
-        super().__init__(w, b, 3, 3, act, leak, floor, bins)
-        self.w9 = np.ascontiguousarray(w.reshape(self.cout, 9).T)  # rows in (dt, df) order
+    def __init__(self, w: np.ndarray, b: np.ndarray | None, kt: int, kf: int, act: bool,
+                 leak: float, floor: float, bins: int):
+        super().__init__(w, b, kt, kf, act, leak, floor, bins)
+        self.w = np.ascontiguousarray(w.reshape(self.cout, kt * kf).T)  # rows in (dt, df) order
 
     def reset(self) -> None:
-        self.kept = np.zeros((0, self.bins + 2), np.float32)  # padded mel rows
+        self.kept = np.zeros((0, self.bins + 2 * (self.kf // 2)), np.float32)  # padded input rows
 
     def push(self, x: np.ndarray) -> np.ndarray:
         t, f, _ = x.shape
-        xp = np.zeros((t, f + 2), np.float32)
-        xp[:, 1:-1] = x[:, :, 0]
+        pad = self.kf // 2
+        xp = np.zeros((t, f + 2 * pad), np.float32)
+        xp[:, pad:pad + f] = x[:, :, 0]
         xp = np.concatenate([self.kept, xp]) if len(self.kept) else xp
-        n = len(xp) - 2
+        n = len(xp) - self.kt + 1
         if n <= 0:
             self.kept = xp
             return np.zeros((0, f, self.cout), np.float32)
         self.kept = xp[n:]
-        y = np.lib.stride_tricks.sliding_window_view(xp, (3, 3)).reshape(n * f, 9) @ self.w9
+        cols = np.lib.stride_tricks.sliding_window_view(xp, (self.kt, self.kf))
+        y = cols.reshape(n * f, self.kt * self.kf) @ self.w
         return self._bias_act(y).reshape(n, f, self.cout)
 
 
 class _Pool:
     """Max over kt time rows x kf bins; an odd row waits for its pair."""
 
-    def __init__(self, kt: int, kf: int, bins: int):
-        self.kt, self.kf, self.bins = kt, kf, bins
+    def __init__(self, kt: int, kf: int):
+        self.kt, self.kf = kt, kf
         self.reset()
 
     def reset(self) -> None:
@@ -149,15 +151,13 @@ class StreamingEmbedding:
         bins = MEL_BINS
         for layer in m["layers"]:
             if layer["op"] == "pool":
-                self._stages.append(_Pool(layer["kt"], layer["kf"], bins))
+                self._stages.append(_Pool(layer["kt"], layer["kf"]))
                 bins //= layer["kf"]
                 continue
-            i = layer["i"]
-            args = (w.get(f"b{i}"), layer["act"], m["leak"], m["floor"], bins)
-            if i == 0:
-                self._stages.append(_FirstConv(w[f"w{i}"], *args))
-            else:
-                self._stages.append(_Conv(w[f"w{i}"], args[0], layer["kt"], layer["kf"], *args[1:]))
+            weights = w[f"w{layer['i']}"]
+            conv = _FirstConv if weights.shape[1] == 1 else _Conv
+            self._stages.append(conv(weights, w.get(f"b{layer['i']}"), layer["kt"], layer["kf"],
+                                     layer["act"], m["leak"], m["floor"], bins))
 
     def reset(self) -> None:
         for s in self._stages:
