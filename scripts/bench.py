@@ -427,12 +427,12 @@ def score_false_stops(runs: list[StreamRun]) -> dict[str, Any]:
             heard = commands(events)
             n += 1
             by_source[p.clip.source][1] += 1
-            safety = [e for e in events if e["command"] in SAFETY]
-            if safety:
-                stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard,
-                              "path": path(safety[0])})
+            first = next((e for e in events if e["command"] in SAFETY), None)
+            if first is not None:
+                where = path(first)
+                stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard, "path": where})
                 by_source[p.clip.source][0] += 1
-                by_path[path(safety[0])] += 1
+                by_path[where] += 1
             if heard:
                 anything.append(p.clip.key)
     return {"value": len(stops) / n if n else float("nan"), "count": len(stops), "n": n, "split": "all",
