@@ -6,9 +6,9 @@ assistant/recognizers/stop_spotter.py); this script makes the examples, trains i
 picks the decision threshold on a validation split and writes weights + threshold + metadata.
 
 Data discipline: the benchmark (scripts/bench.py, bench_data.py) reports stop recall on the
-"held-out" stop clips, false stops on the real short words (go/no/yes/up/down/left/right/on/off,
-Speech Commands' _unknown_ words, spoken digits), false commands on the read speech, the real
-"back" clips, and synthetic commands from 3 festival + 3 espeak-ng voices at 165/215 wpm
+"held-out" stop clips, false stops on the "held-out" real short words (go/no/yes/up/down/left/
+right/on/off, Speech Commands' _unknown_ words, spoken digits), false commands on the read speech,
+the real "back" clips, and synthetic commands from 3 festival + 3 espeak-ng voices at 165/215 wpm
 (festival diphone durations 1.0 and 0.8). None of those clips is used here. What is used:
 - positives: real "stop" clips of the "tune" split (bench_data.stop_split); speakers whose hash
   starts with 0-5 train, 6-7 validate; plus espeak-ng "stop" renders (voices, variants, speeds
@@ -18,8 +18,10 @@ Speech Commands' _unknown_ words, spoken digits), false commands on the read spe
   command phrases and of confusable words and phrases (not the benchmark's short words,
   _unknown_ words or digits, except "yes"/"no", which are app commands), sentences the
   assistant itself says (routines/*.yaml, minus any with "stop") and a few written here, spoken
-  by festival's kal voice and espeak-ng; Speech Commands' _silence_ clips (not used by the
-  benchmark); synthetic noise; the audio before each stop's onset.
+  by festival's kal voice and espeak-ng; the real short words of the "tune" split
+  (bench_data.short_word_split: speakers 94 of 173), each plain and REAL_WORD_AUGS times
+  augmented; Speech Commands' _silence_ clips (not used by the benchmark); synthetic noise; the
+  audio before each stop's onset.
   The festival voices are the benchmark's voices at other speeds, so the synthetic-command
   figures for kal and ked are not fully independent of training; slt (HTS) is never used here.
 --over-voice (an experiment; the shipped head is trained without it): the product's own voice
@@ -35,10 +37,15 @@ negatives, lands on a stricter threshold. Stop recall is the safety target, so t
 does without.
 Two rounds: the second weighs the negative windows the first head scored over HARD_SCORE
 HARD_BOOST times more (hard-negative mining: "back", "step", a plosive after a short vowel).
-Validation: the tune speakers 6-7, the renders of two espeak-ng base voices, festival ked at
-duration 1.2 and every fourth sentence; the threshold is the highest one that keeps the best
-validation recall at <= 2 % false alarms on the validation negative clips (with --over-voice:
-recall and false alarms both quiet and over the voice).
+Validation: the tune speakers 6-7 (for the real words: hashes ending 6-7, and theo's digits),
+the renders of two espeak-ng base voices, festival ked at duration 1.2 and every fourth sentence;
+the threshold is the lowest (most sensitive) one with the best validation recall at <= 2 % false
+alarms on the validation real words and <= 5 % on the validation synthetic negatives (with
+--over-voice: recall and false alarms both quiet and over the voice). Real words became
+negatives after the head trained on TTS negatives alone fired on 2.5 % of the held-out real
+words at a threshold that kept 82 % of held-out stops: it had never heard a real voice that was
+not saying "stop". (Until then the rule took the highest threshold with the best recall; on 48
+validation stops that range is wide, and the top of it gave up recall for nothing.)
 
 Usage: .venv/bin/python scripts/train_stop_head.py [--jobs 2] [--cache DIR] [--out PATH]
 """
@@ -84,6 +91,8 @@ HARD_SCORE = 0.2
 HARD_BOOST = 5.0
 POS_AFTER_END_S = 0.35  # windows ending 0 .. this long after the word's end are positives
 VAL_HEX = "67"  # tune speakers held out for validation
+REAL_WORD_VAL_SPEAKERS = ("theo",)  # the real short words' tune split validates on these and VAL_HEX
+REAL_WORD_AUGS = 3  # augmented copies of each real training word (real stops get 7)
 ESPEAK_BASES = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
                 "en-gb-x-gbcwmd", "en-us-nyc")
 VAL_BASES = ("en-gb-scotland", "en-029")
@@ -247,6 +256,12 @@ def plan(cache: Path, jobs: int) -> list[Item]:
     for i in range(240):
         items.append(Item(f"noise:{i}", "neg", "val" if i % 4 == 3 else "train", "noise",
                           int(rng.integers(1, 2**31))))
+    for c in bd.short_word_clips("tune"):  # last: the draws above stay as they were
+        val = c.speaker in REAL_WORD_VAL_SPEAKERS or (c.source == bd.SC2 and c.speaker[-1:] in VAL_HEX)
+        split = "val" if val else "train"
+        items.append(Item(str(c.path), "neg", split, "real-words", 0, c.text))
+        for _ in range(REAL_WORD_AUGS if split == "train" else 0):
+            items.append(Item(str(c.path), "neg", split, "real-words", int(rng.integers(1, 2**31)), c.text))
     return items
 
 
@@ -451,7 +466,10 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=ss.HEAD_PATH)
-    ap.add_argument("--max-false", type=float, default=0.02, help="validation false-alarm budget")
+    ap.add_argument("--max-false", type=float, default=0.02,
+                    help="false-alarm budget on the validation real words")
+    ap.add_argument("--max-synth-false", type=float, default=0.05,
+                    help="false-alarm budget on the validation synthetic negatives")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--pos-weight", type=float, default=POS_WEIGHT)
@@ -502,15 +520,22 @@ def main() -> None:
     group = np.array([it.group for it in items])
     # the threshold must keep real stops heard both in a quiet room and over the assistant's voice
     vpos = pos_max[(role == "stop") & (split == "val") & np.isin(group, ["real-stop", "real-stop+voice"])]
-    vneg = maxes[(role == "neg") & (split == "val")]
+    # False alarms are counted on real speech, what the target is about; the synthetic
+    # negatives (confusable words said by TTS voices, the assistant's own sentences) only guard
+    # with a looser budget: "shop" or "stock" from a diphone voice is harder than most speech.
+    vreal = maxes[(role == "neg") & (split == "val") & (group == "real-words")]
+    vsynth = maxes[(role == "neg") & (split == "val") & (group != "real-words")]
     best = None
-    for thr in np.unique(np.r_[vpos, vneg, 0.5]):
-        fa, rc = float((vneg >= thr).mean()), float((vpos >= thr).mean())
-        if fa <= args.max_false and (best is None or rc > best[1] or (rc == best[1] and thr > best[0])):
-            best = (float(thr), rc, fa)
+    for thr in np.unique(np.r_[vpos, vreal, vsynth, 0.5]):
+        fa, fs, rc = float((vreal >= thr).mean()), float((vsynth >= thr).mean()), float((vpos >= thr).mean())
+        # Within the budgets the most sensitive threshold wins: a missed stop is the danger.
+        if fa <= args.max_false and fs <= args.max_synth_false and (
+                best is None or rc > best[1] or (rc == best[1] and thr < best[0])):
+            best = (float(thr), rc, fa, fs)
     assert best is not None
     thr = best[0]
-    print(f"\nthreshold {thr:.4f}: validation recall {best[1]:.3f}, false alarms {best[2]:.3f}\n")
+    print(f"\nthreshold {thr:.4f}: validation recall {best[1]:.3f}, false alarms {best[2]:.3f} on "
+          f"real words, {best[3]:.3f} on synthetic negatives\n")
     print(f"{'split':6} {'group':11} {'role':5} {'clips':>6} {'fired':>7}")
     for (sp, gr, ro), _ in sorted({(split[i], group[i], role[i]): 0 for i in range(len(items))}.items()):
         sel = (split == sp) & (group == gr) & (role == ro)
@@ -525,7 +550,8 @@ def main() -> None:
           [(items[i].text[:40], round(float(maxes[i]), 4)) for i in worst[:8]])
     print("validation recall at thresholds:", {t: round(float((vpos >= t).mean()), 3)
                                                for t in (0.5, 0.9, 0.99, 0.999)},
-          "false alarms:", {t: round(float((vneg >= t).mean()), 4) for t in (0.5, 0.9, 0.99, 0.999)})
+          "false alarms, real words:", {t: round(float((vreal >= t).mean()), 4) for t in (0.5, 0.9, 0.99)},
+          "synthetic:", {t: round(float((vsynth >= t).mean()), 4) for t in (0.5, 0.9, 0.99)})
 
     meta = {
         "trained_by": "scripts/train_stop_head.py", "seed": SEED, "k": K, "hidden": args.hidden,
@@ -538,11 +564,14 @@ def main() -> None:
         "negatives": "espeak-ng and festival kal/ked (stretch 0.9, 1.2) command/confusable words, "
                      "routine sentences (festival kal, espeak-ng), "
                      + ("some words over the assistant's voice, " if args.over_voice else "")
+                     + "real short words of the tune split (bench_data.short_word_split), "
                      + "SC2 _silence_, synthetic noise, pre-onset audio of stop clips",
-        "threshold_rule": f"highest threshold keeping the best validation recall at <= {args.max_false:.0%} "
-                          "false alarms on validation negative clips",
-        "validation": {"recall": best[1], "false_alarms": best[2], "pos_clips": len(vpos),
-                       "neg_clips": len(vneg)},
+        "threshold_rule": f"lowest threshold with the best validation recall at <= {args.max_false:.0%} "
+                          f"false alarms on the validation real words and <= {args.max_synth_false:.0%} "
+                          "on the validation synthetic negatives",
+        "validation": {"recall": best[1], "false_alarms_real": best[2], "false_alarms_synthetic": best[3],
+                       "pos_clips": len(vpos), "real_neg_clips": len(vreal),
+                       "synthetic_neg_clips": len(vsynth)},
         "train_windows": {"pos": len(xp), "neg": len(xn)},
     }
     np.savez(args.out, **params, k=np.int64(K), threshold=np.float64(thr), meta=json.dumps(meta))
