@@ -77,6 +77,9 @@ def stop_clips(split: str = "held-out", speech: Path = SPEECH) -> list[Clip]:
     return out
 
 
+DIGIT_TUNE_SPEAKERS = ("george", "lucas", "theo")  # the other three digit speakers are held out
+
+
 def short_word_split(source: str, speaker: str) -> str:
     """The fixed split of the real short words, by speaker, so a head can learn from real words
     that are not "stop" and still be scored on speakers it never heard.
@@ -92,9 +95,6 @@ def short_word_split(source: str, speaker: str) -> str:
     if source == SC2:
         return "tune" if speaker[-1:].lower() in "01234567" else "held-out"
     return "tune" if speaker in DIGIT_TUNE_SPEAKERS else "held-out"
-
-
-DIGIT_TUNE_SPEAKERS = ("george", "lucas", "theo")
 
 
 def short_word_clips(split: str = "held-out", speech: Path = SPEECH) -> list[Clip]:
