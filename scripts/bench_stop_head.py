@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_data as bd  # noqa: E402
+import train_stop_head as tsh  # noqa: E402
 
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
 
@@ -39,11 +40,11 @@ def embeddings(clips: list[bd.Clip], phase_s: float, seed: int) -> list[np.ndarr
     rng = np.random.default_rng(seed)
     out = []
     for c in clips:
-        x = bd.load(c.path)
+        x = bd.load_cached(c.path)  # loaded once for all phases
         pre, post = int((1.0 + phase_s) * bd.RATE), bd.RATE
         a = bd.pink_noise(pre + len(x) + post, rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
         a[pre:pre + len(x)] += x
-        out.append(ss.clip_embeddings(np.clip(np.round(a * 32767), -32768, 32767).astype(np.int16)))
+        out.append(ss.clip_embeddings(tsh.to_int16(a)))  # as the head's training clips were
     return out
 
 
