@@ -97,11 +97,16 @@ class Item:
     text: str
 
 
-def plan(cache: Path, jobs: int) -> list[Item]:
-    rng = np.random.default_rng(SEED)
+def plan(cache: Path, jobs: int, labels: dict[str, int] | None = None, seed: int = SEED,
+         others: bool = True) -> list[Item]:
+    """Renders of each phrase of `labels` (phrase -> class index; default: the navigation phrases
+    and their classes) in the training and validation voices; with `others`, also the stop head's
+    words and the routine sentences in the flite voices (class 0)."""
+    labels = labels if labels is not None else {p: ch.class_index(c) for p, c in NAV_PHRASES.items()}
+    rng = np.random.default_rng(seed)
     train_bases = tuple(b for b in tsh.ESPEAK_BASES if b not in tsh.VAL_BASES)
     todo: list[tuple[str, str, str]] = []  # phrase, engine, split
-    for phrase in sorted(NAV_PHRASES):
+    for phrase in sorted(labels):
         todo += [(phrase, e, "train") for e in tsh.espeak_engines(rng, RENDERS_TRAIN, train_bases)]
         todo += [(phrase, e, "val") for e in tsh.espeak_engines(rng, RENDERS_VAL, tsh.VAL_BASES)]
         for voice, stretch in itertools.product(tsh.FESTIVAL_DIPHONES, tsh.FESTIVAL_STRETCHES):
@@ -110,8 +115,8 @@ def plan(cache: Path, jobs: int) -> list[Item]:
         for voice in FLITE_TRAIN + FLITE_VAL:
             split = "val" if voice in FLITE_VAL else "train"
             todo += [(phrase, flite_engine(rng, voice), split) for _ in range(FLITE_RENDERS)]
-    others = [w for w in tsh.WORDS if w not in NAV_PHRASES] + tsh.routine_sentences()
-    for text in others:
+    other_texts = [w for w in tsh.WORDS if w not in labels] + tsh.routine_sentences() if others else []
+    for text in other_texts:
         for voice in FLITE_TRAIN + FLITE_VAL:
             todo.append((text, flite_engine(rng, voice), "val" if voice in FLITE_VAL else "train"))
     cache.mkdir(parents=True, exist_ok=True)
@@ -119,7 +124,7 @@ def plan(cache: Path, jobs: int) -> list[Item]:
         paths = list(pool.map(lambda t: tsh.render(t[0], t[1], cache), todo))
     items = []
     for (phrase, eng, split), p in zip(todo, paths, strict=True):
-        label = ch.CLASSES.index(NAV_PHRASES[phrase].value) if phrase in NAV_PHRASES else 0
+        label = labels.get(phrase, 0)
         items.append(Item(str(p), label, split, 0, f"{phrase} [{eng}]"))
         if split == "train":
             items += [Item(str(p), label, split, int(rng.integers(1, 2**31)), f"{phrase} [{eng}]")
@@ -176,15 +181,16 @@ def other_windows(cache: Path, jobs: int) -> dict[str, list[np.ndarray]]:
 
 
 def train_softmax(x: np.ndarray, y: np.ndarray, n_cls: int, rng: np.random.Generator, epochs: int,
-                  l2: float, hidden: int, batch: int = 256, lr: float = 1e-3) -> dict[str, np.ndarray]:
+                  l2: float, hidden: int, batch: int = 256, lr: float = 1e-3,
+                  pos_weight: float = POS_WEIGHT) -> dict[str, np.ndarray]:
     """Class-weighted softmax cross-entropy, Adam, plain numpy. Class 0 is "other"; every command
-    class together weighs POS_WEIGHT times it, each command class equally."""
+    class together weighs `pos_weight` times it, each command class equally."""
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = ((x - mu) / sd).astype(np.float32)
     p = tsh.init_mlp(z.shape[1], hidden, n_cls, rng)
     counts = np.bincount(y, minlength=n_cls).astype(np.float64)
     cls_w = np.ones(n_cls)
-    cls_w[1:] = POS_WEIGHT * counts[0] / ((n_cls - 1) * np.maximum(counts[1:], 1))
+    cls_w[1:] = pos_weight * counts[0] / ((n_cls - 1) * np.maximum(counts[1:], 1))
     sw = cls_w[y].astype(np.float32)
     onehot = np.eye(n_cls, dtype=np.float32)
     m = {k: np.zeros_like(v) for k, v in p.items()}
