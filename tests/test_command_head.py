@@ -1,6 +1,7 @@
-"""The navigation verifier (the command head on the stop spotter's windows): it loads, it hears a
-command said by a voice it was never trained on, and it drops what the grammar forces onto a
-command out of speech that holds none."""
+"""The grammar's verifiers (the command and pain heads on the stop spotter's windows): they load,
+hear a command said by a voice they were never trained on, and drop what the grammar forces onto
+a command out of speech that holds none; for pain (the grammar's backup behind the keyword
+spotter) with a low bar that an unseen voice's pain phrases pass."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from assistant.commands import Command
 from assistant.recognizers import command_head as ch
-from assistant.recognizers.sphinx import SphinxRecognizer
+from assistant.recognizers.sphinx import SAFETY_THRESHOLDS, SphinxRecognizer
 from assistant.recognizers.stop_spotter import StopSpotter
 from tests.conftest import SPEECH, festival, real_clip, timeline
 
@@ -33,6 +34,15 @@ def test_shipped_command_head_loads():
     assert p.shape == (3, len(ch.CLASSES)) and np.allclose(p.sum(axis=1), 1.0)
     assert head.meta["classes"] == list(ch.CLASSES) and ch.CLASSES[0] == "other"
     assert "stop" not in ch.CLASSES and "pain" not in ch.CLASSES  # safety never passes through it
+
+
+def test_shipped_pain_head_loads():
+    head = ch.load_pain_head()
+    assert 0.0 < head.threshold < 0.5  # a backup's bar: low
+    assert head.meta["classes"] == list(ch.PAIN_CLASSES) == ["other", "pain"]
+    assert head(np.zeros((2, head.w0.shape[0]), np.float32)).shape == (2, 2)
+    with pytest.raises(ValueError, match="classes"):
+        ch.CommandHead.load(ch.PAIN_HEAD_PATH)  # not a navigation head
 
 
 def test_a_head_that_sees_other_windows_is_refused():
@@ -79,3 +89,29 @@ def test_most_of_what_the_grammar_forces_onto_real_words_is_rejected():
     verified = [h for h in verified if not h.command.is_safety]
     assert len(bare) >= 8, f"the bare grammar heard only {len(bare)} commands in {len(clips)} words"
     assert len(verified) <= len(bare) / 3, (len(verified), len(bare))
+
+
+# The keyword spotter made deaf (a threshold no score reaches), so the grammar's pain backup is heard.
+DEAF = {p: 1e30 for p in SAFETY_THRESHOLDS}
+
+
+@pytest.mark.parametrize("phrase", ["ouch", "it hurts", "too hard"])
+def test_pain_in_an_unseen_voice_passes_the_grammars_backup(phrase):
+    """slt never trained the pain head. Its pain phrases stop the session through the keyword
+    spotter at once, ungated; with that spotter deaf, the grammar's result passes the pain bar."""
+    audio = timeline(4.0, [(1.5, festival(phrase, "voice_cmu_us_slt_arctic_hts"))], noise_db=-60)
+    pain = ch.load_pain_head()
+    fast = heard(SphinxRecognizer(stop_spotter=StopSpotter(pain_head=pain)), audio)
+    assert [(h.command, h.final, h.confidence) for h in fast][:1] == [(Command.PAIN, False, None)]
+    [h] = heard(SphinxRecognizer(DEAF, stop_spotter=StopSpotter(pain_head=pain)), audio)
+    assert h.command is Command.PAIN and h.final and h.confidence >= pain.threshold
+
+
+@pytest.mark.parametrize("clip", ["down/022cd682_nohash_0.wav", "on/1b4c9b89_nohash_0.wav"])
+def test_pain_the_grammar_forces_onto_a_real_word_is_dropped(clip):
+    """Two real words the bare grammar hears as "ouch" and "too hard" (its pain results were the
+    largest source of false stops before the pain head): the pain head does not hear pain."""
+    audio = timeline(3.0, [(1.0, real_clip(f"{SC2}/{clip}"))], noise_db=-60)
+    bare = heard(SphinxRecognizer(stop_spotter=StopSpotter()), audio)
+    assert [(h.command, h.final) for h in bare] == [(Command.PAIN, True)]
+    assert heard(SphinxRecognizer(stop_spotter=StopSpotter(pain_head=ch.load_pain_head())), audio) == []

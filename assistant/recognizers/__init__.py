@@ -44,11 +44,12 @@ def make_recognizer(engine: str | None = None, model: str | None = None) -> Reco
 
         return SphinxRecognizer()
     if engine == "embedded":  # pocketsphinx, with the trained heads hearing "stop" and verifying
-        from . import command_head  # navigation results
+        from . import command_head  # the grammar's navigation and pain results
         from .sphinx import SphinxRecognizer
         from .stop_spotter import StopSpotter
 
-        return SphinxRecognizer(stop_spotter=StopSpotter(command_head=command_head.load_head()))
+        return SphinxRecognizer(stop_spotter=StopSpotter(command_head=command_head.load_head(),
+                                                         pain_head=command_head.load_pain_head()))
     raise RecognizerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 

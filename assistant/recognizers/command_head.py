@@ -5,6 +5,13 @@ scripts/train_command_head.py on the same openWakeWord embeddings as the stop he
 same K, so the stream computes each window once for both), gives every window a probability per
 navigation command and one for "other". A grammar result is obeyed only when the head's
 probability of that command reaches the threshold somewhere in the utterance.
+
+The pain verifier (pain_head.npz, scripts/train_pain_head.py) is the same kind of head with two
+classes, "other" and "pain", kept apart so that navigation's head and threshold stay as they were.
+It checks the grammar's pain results, the backup behind the keyword spotter: its bar is low, set
+to keep pain said in a noisy room, and drops what the grammar forces onto "ouch" or "too hard"
+out of "off", "up" or "five". No safety fast path passes through either head, and plain "stop"
+has no class in them.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from ..commands import SAFETY, Command
 from .mlp_head import MlpHead
 
 HEAD_PATH = Path(__file__).with_name("command_head.npz")
+PAIN_HEAD_PATH = Path(__file__).with_name("pain_head.npz")
 K = 4  # embeddings per window: the stop head's, so one window serves both heads
 # Class 0 is everything that is not a navigation command; the order is fixed by the weights.
 CLASSES: tuple[str, ...] = ("other", *(c.value for c in Command if c not in SAFETY))
+PAIN_CLASSES: tuple[str, ...] = ("other", Command.PAIN.value)
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,11 @@ class CommandHead(MlpHead):
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path = HEAD_PATH) -> CommandHead:
+    def load(cls, path: Path = HEAD_PATH, expected: tuple[str, ...] = CLASSES) -> CommandHead:
         with np.load(path, allow_pickle=False) as z:
             classes = tuple(str(c) for c in z["classes"])
-            if classes != CLASSES:
-                raise ValueError(f"{path}: trained for classes {classes}, this code has {CLASSES}")
+            if classes != expected:
+                raise ValueError(f"{path}: trained for classes {classes}, this code has {expected}")
             return cls(z["mu"], z["sd"], z["w0"], z["b0"], z["w1"], z["b1"], float(z["threshold"]),
                        json.loads(str(z["meta"])))
 
@@ -53,6 +62,11 @@ class CommandHead(MlpHead):
 @functools.lru_cache(maxsize=2)
 def load_head(path: Path = HEAD_PATH) -> CommandHead:
     return CommandHead.load(path)
+
+
+@functools.lru_cache(maxsize=2)
+def load_pain_head(path: Path = PAIN_HEAD_PATH) -> CommandHead:
+    return CommandHead.load(path, PAIN_CLASSES)
 
 
 def class_index(command: Command) -> int:

@@ -4,9 +4,9 @@ Two decoders share the stream:
 - a keyword spotter for the safety phrases runs on every frame and reports the moment a stop
   or pain phrase is spotted (the fast path: no end-of-utterance wait);
 - a grammar decoder built from the command vocabulary decodes each speech segment found by
-  the endpointer and reports navigation commands on the final result. Segments too long to be
-  a command are dropped as out-of-vocabulary speech; with the stop spotter's command head
-  (the embedded engine), so is a result that head does not also hear.
+  the endpointer and reports commands on the final result. Segments too long to be a command
+  are dropped as out-of-vocabulary speech; in the embedded engine, so is a navigation result
+  the stop spotter's command head does not also hear, and a pain result its pain head does not.
 """
 
 from __future__ import annotations
@@ -179,12 +179,19 @@ class SphinxRecognizer:
                 return [Heard(command, text, None, final=True)]
             return []
         confidence = None
-        head = self._stop_spotter.command_head if self._stop_spotter is not None else None
+        spotter = self._stop_spotter
+        head = spotter.command_head if spotter is not None else None
+        pain_head = spotter.pain_head if spotter is not None else None
         if head is not None and not command.is_safety:
             # Out-of-vocabulary rejection: the grammar maps any short speech onto a command, so
             # the command head must also hear this very command in the utterance.
-            confidence = self._stop_spotter.command_prob(class_index(command), max(0, started),
-                                                         self._samples)
+            confidence = spotter.command_prob(class_index(command), max(0, started), self._samples)
             if confidence < head.threshold:
+                return []
+        if pain_head is not None and command is Command.PAIN:
+            # The backup of the keyword spotter (which is never gated): a low bar, enough to drop
+            # the "off" or "five" the grammar hears as "ouch" or "too hard".
+            confidence = spotter.pain_prob(max(0, started), self._samples)
+            if confidence < pain_head.threshold:
                 return []
         return [Heard(command, text, confidence, final=True)]

@@ -155,14 +155,17 @@ class StopSpotter:
     """
 
     def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
-                 refractory_s: float = REFRACTORY_S, command_head: CommandHead | None = None):
-        """`command_head`: also score every window for the navigation commands, kept for
-        `command_prob`; it must use the stop head's k."""
+                 refractory_s: float = REFRACTORY_S, command_head: CommandHead | None = None,
+                 pain_head: CommandHead | None = None):
+        """`command_head`, `pain_head`: also score every window for the navigation commands and
+        for pain, kept for `command_prob` and `pain_prob`; they must use the stop head's k."""
         self._head = load_head(head_path)
-        if command_head is not None and command_head.w0.shape[0] != self._head.k * EMB_DIM:
-            raise ValueError("the command head must see the stop head's windows "
-                             f"({self._head.k} embeddings)")
+        for name, h in (("command", command_head), ("pain", pain_head)):
+            if h is not None and h.w0.shape[0] != self._head.k * EMB_DIM:
+                raise ValueError(f"the {name} head must see the stop head's windows "
+                                 f"({self._head.k} embeddings)")
         self._command_head = command_head
+        self._pain_head = pain_head
         self._threshold = self._head.threshold if threshold is None else float(threshold)
         self._refractory = int(refractory_s * RATE)
         _mel_session()  # load the model now, not on the first word
@@ -185,15 +188,24 @@ class StopSpotter:
         self._last_fire = -(10**12)  # stream sample of the last detection
         self._armed = True  # re-armed only once the score has dropped under threshold
         self._commands: deque[tuple[int, np.ndarray]] = deque(maxlen=COMMAND_MEMORY)
+        self._pain: deque[tuple[int, float]] = deque(maxlen=COMMAND_MEMORY)
 
     @property
     def command_head(self) -> CommandHead | None:
         return self._command_head
 
+    @property
+    def pain_head(self) -> CommandHead | None:
+        return self._pain_head
+
     def command_prob(self, index: int, start: int, end: int) -> float:
         """The command head's highest probability of class `index` over the windows ending
         between stream samples `start` and `end` (0 when none was kept)."""
         return max((float(p[index]) for e, p in self._commands if start <= e <= end), default=0.0)
+
+    def pain_prob(self, start: int, end: int) -> float:
+        """The pain head's highest probability over the windows ending between `start` and `end`."""
+        return max((p for e, p in self._pain if start <= e <= end), default=0.0)
 
     def scores(self, frame: np.ndarray) -> list[tuple[float, int]]:
         """Advance the stream by `frame`; (score, end sample) of each new window, in order."""
@@ -218,6 +230,8 @@ class StopSpotter:
         ends = [int(emb_end_sample(last - len(s) + 1 + j)) for j in range(len(s))]
         if self._command_head is not None and len(w):
             self._commands.extend(zip(ends, self._command_head(w), strict=True))
+        if self._pain_head is not None and len(w):
+            self._pain.extend(zip(ends, self._pain_head(w)[:, 1].tolist(), strict=True))
         return list(zip(s.tolist(), ends, strict=True))
 
     def feed(self, frame: np.ndarray) -> list[Detection]:
