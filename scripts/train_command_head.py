@@ -136,15 +136,20 @@ def flite_engine(rng: np.random.Generator, voice: str) -> str:
     return f"flite:{voice}|{rng.choice(FLITE_STRETCHES)}|{rng.choice(FLITE_F0)}"
 
 
-def examples(item: Item) -> tuple[np.ndarray, np.ndarray]:
-    """(windows holding the whole phrase, windows ending before its onset); an "other" clip
-    (label 0) gives all of its windows as the second."""
+def heard_clip(item: Item) -> np.ndarray:
+    """The item's clip as training hears it: augmented if it is an augmented copy, then padded."""
     rng = np.random.default_rng(item.aug or int(hashlib.sha1(item.path.encode()).hexdigest()[:8], 16))
     x = bd.load(Path(item.path))
     if item.aug:
         x = tsh.augment(x, rng)
     pre = rng.uniform(0.3, 1.2) if item.aug else 0.6
-    x = tsh.padded(x, rng, pre, rng.uniform(0.5, 0.9) if item.aug else 0.7)
+    return tsh.padded(x, rng, pre, rng.uniform(0.5, 0.9) if item.aug else 0.7)
+
+
+def examples(item: Item) -> tuple[np.ndarray, np.ndarray]:
+    """(windows holding the whole phrase, windows ending before its onset); an "other" clip
+    (label 0) gives all of its windows as the second."""
+    x = heard_clip(item)
     s, e = bd.speech_bounds(x, bd.RATE)
     w = ss.windows(ss.clip_embeddings(tsh.to_int16(x)), K)
     if item.label == 0:

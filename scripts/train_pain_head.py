@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import sys
 import time
@@ -45,7 +44,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import bench_data as bd  # noqa: E402
 import train_command_head as tch  # noqa: E402
 import train_stop_head as tsh  # noqa: E402
 
@@ -70,14 +68,8 @@ def phrase(item_text: str) -> str:
 
 
 def clip_windows(item: tch.Item) -> np.ndarray:
-    """Every window of the clip, padded (and augmented) as train_command_head.examples does it."""
-    rng = np.random.default_rng(item.aug or int(hashlib.sha1(item.path.encode()).hexdigest()[:8], 16))
-    x = bd.load(Path(item.path))
-    if item.aug:
-        x = tsh.augment(x, rng)
-    pre = rng.uniform(0.3, 1.2) if item.aug else 0.6
-    x = tsh.padded(x, rng, pre, rng.uniform(0.5, 0.9) if item.aug else 0.7)
-    return ss.windows(ss.clip_embeddings(tsh.to_int16(x)), K)
+    """Every window of the clip, padded (and augmented) as the command head's examples are."""
+    return ss.windows(ss.clip_embeddings(tsh.to_int16(tch.heard_clip(item))), K)
 
 
 def validation_scores(items: list[tch.Item], head: ch.CommandHead, jobs: int) -> np.ndarray:
