@@ -132,6 +132,11 @@ def plan(cache: Path, jobs: int, labels: dict[str, int] | None = None, seed: int
     return items
 
 
+def phrase_of(text: str) -> str:
+    """The phrase an example's text names: "ouch [ked|1.2]" -> "ouch" (a real word's text is it)."""
+    return text.split(" [")[0]
+
+
 def flite_engine(rng: np.random.Generator, voice: str) -> str:
     return f"flite:{voice}|{rng.choice(FLITE_STRETCHES)}|{rng.choice(FLITE_F0)}"
 
@@ -180,7 +185,7 @@ def other_windows(cache: Path, jobs: int) -> dict[str, list[np.ndarray]]:
     res = tsh.embed_all(items, cache, jobs)
     out: dict[str, list[np.ndarray]] = {"train": [], "val": []}
     for it, (pos, neg, _, _) in zip(items, res, strict=True):
-        if it.role == "stop" or it.text.split(" [")[0] not in NAV_PHRASES:
+        if it.role == "stop" or phrase_of(it.text) not in NAV_PHRASES:
             out[it.split].append(np.concatenate([pos, neg]))
     return out
 
@@ -253,7 +258,7 @@ def simulate(items: list[Item], head: ch.CommandHead, cache: Path, jobs: int) ->
     cmd = [(it.path, ch.CLASSES[it.label]) for it in items if it.split == "val" and it.label and not it.aug]
     oth = [(it.path, "other") for it in items if it.split == "val" and not it.label and not it.aug]
     oth += [(it.path, "other") for it in tsh.plan(cache, jobs) if it.split == "val" and not it.aug
-            and it.group in ("words", "sentences") and it.text.split(" [")[0] not in NAV_PHRASES]
+            and it.group in ("words", "sentences") and phrase_of(it.text) not in NAV_PHRASES]
     clips = cmd + oth
     todo = [(path, snr, i) for snr in (None, 10.0) for i, (path, _) in enumerate(clips)]
     with Pool(jobs, initializer=_sim_init, initargs=(dataclasses.replace(head, threshold=0.0),)) as pool:

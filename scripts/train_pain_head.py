@@ -54,17 +54,14 @@ from assistant.recognizers import stop_spotter as ss  # noqa: E402
 K = ch.K
 SEED = 20261123
 PAIN_PHRASES = sorted(p for p, c in PHRASES.items() if c is Command.PAIN)
-PAIN_LIKE = {"that hurts", "too much"}  # said in pain, though not in the grammar: never "other"
+PAIN_LIKE = {"that hurts", "too much"}  # said in pain, though not in the grammar
+NEVER_OTHER = set(PAIN_PHRASES) | PAIN_LIKE
 PAIN_KEEP = 0.99
 # Pain windows together weigh this share of the "other" windows: about what each command class
 # weighs in the command head. Weighed as much as all of "other" (the command head's POS_WEIGHT),
 # the head heard pain somewhere in 95 % of the validation noise clips at its threshold.
 POS_WEIGHT = 0.1
 VAL_AUGS = 8
-
-
-def phrase(item_text: str) -> str:
-    return item_text.split(" [")[0]
 
 
 def clip_windows(item: tch.Item) -> np.ndarray:
@@ -89,11 +86,11 @@ def other_windows(cache: Path, jobs: int) -> list[tuple[np.ndarray, str, str]]:
     out = []
     nav = tch.plan(cache, jobs)
     for it, (pos, neg) in zip(nav, tch.embed_commands(nav, cache, jobs), strict=True):
-        if phrase(it.text) not in PAIN_PHRASES and phrase(it.text) not in PAIN_LIKE:
+        if tch.phrase_of(it.text) not in NEVER_OTHER:
             out.append((np.concatenate([pos, neg]), it.split, "command renders"))
     items = tsh.plan(cache, jobs)
     for it, (pos, neg, _, _) in zip(items, tsh.embed_all(items, cache, jobs), strict=True):
-        if it.role == "stop" or (phrase(it.text) not in PAIN_PHRASES and phrase(it.text) not in PAIN_LIKE):
+        if it.role == "stop" or tch.phrase_of(it.text) not in NEVER_OTHER:
             out.append((np.concatenate([pos, neg]), it.split, it.group))
     return out
 
