@@ -44,7 +44,7 @@ def embeddings(clips: list[bd.Clip], phase_s: float, seed: int) -> list[np.ndarr
         pre, post = int((1.0 + phase_s) * bd.RATE), bd.RATE
         a = bd.pink_noise(pre + len(x) + post, rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
         a[pre:pre + len(x)] += x
-        out.append(ss.clip_embeddings(tsh.to_int16(a)))  # as the head's training clips were
+        out.append(ss.clip_embeddings(tsh.to_int16(a), tsh.TRAIN_SKIP))  # as the head's training clips were
     return out
 
 

@@ -156,10 +156,10 @@ def examples(item: Item) -> tuple[np.ndarray, np.ndarray]:
     (label 0) gives all of its windows as the second."""
     x = heard_clip(item)
     s, e = bd.speech_bounds(x, bd.RATE)
-    w = ss.windows(ss.clip_embeddings(tsh.to_int16(x)), K)
+    w = ss.windows(ss.clip_embeddings(tsh.to_int16(x), tsh.TRAIN_SKIP), K)
     if item.label == 0:
         return w[:0], w
-    ends = ss.emb_end_sample(np.arange(len(w)) + K - 1) / bd.RATE
+    ends = ss.emb_end_sample(np.arange(len(w)) + K - 1, tsh.TRAIN_SKIP) / bd.RATE
     return w[(ends >= e) & (ends <= e + POS_AFTER_END_S)], w[ends < s + 0.1]
 
 

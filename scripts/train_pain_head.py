@@ -66,7 +66,7 @@ VAL_AUGS = 8
 
 def clip_windows(item: tch.Item) -> np.ndarray:
     """Every window of the clip, padded (and augmented) as the command head's examples are."""
-    return ss.windows(ss.clip_embeddings(tsh.to_int16(tch.heard_clip(item))), K)
+    return ss.windows(ss.clip_embeddings(tsh.to_int16(tch.heard_clip(item)), tsh.TRAIN_SKIP), K)
 
 
 def validation_scores(items: list[tch.Item], head: ch.CommandHead, jobs: int) -> np.ndarray:

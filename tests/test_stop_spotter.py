@@ -81,6 +81,17 @@ def test_stream_equals_clip_level(word, quiet):
     assert [e for _, e in got] == [int(ss.emb_end_sample(w + k - 1)) for w in range(len(want))]
 
 
+def test_each_window_is_scored_in_the_block_that_completes_its_audio(word, quiet):
+    """No audio is waited for beyond a window's own: a stop is heard as soon as its audio is in."""
+    spotter, fed, ends = StopSpotter(), 0, []
+    audio = stream(quiet, word, quiet)
+    for i in range(0, len(audio), BLOCK):
+        fed += len(audio[i:i + BLOCK])
+        ends += [fed - e for _, e in spotter.scores(audio[i:i + BLOCK])]
+    assert len(ends) > 20
+    assert all(0 <= lag < BLOCK for lag in ends), sorted(set(ends))
+
+
 def test_stop_in_a_stream_fires_once_near_the_word(word, quiet):
     lead = 3.0
     audio = stream(noise(lead, -60.0, 1), word, noise(4.0, -60.0, 2))

@@ -11,8 +11,12 @@ an embedding every 8 mel frames (80 ms) over the last 76 frames (~0.78 s); the h
 consecutive embeddings. The mel model clamps its dB output to 80 dB under the loudest value of
 whatever it is given (a whole batch included), so mel frames are always computed in the same
 chunks, one per call (8 frames = 1632 samples, every 1280 samples, as openWakeWord streams):
-the clip-level result (`clip_scores`, which training used) and the stream are then identical
-however the audio is cut.
+the clip-level result (`clip_scores`) and the stream are then identical however the audio is
+cut. An embedding's 76 frames are 9.5 chunks, so the stream leaves its first 4 frames out of the
+embeddings (SKIP_FRAMES): each embedding then ends on a chunk's last frame and is computed in
+the very call that completes its audio. Without the skip, each waited 40 ms for the other half
+of its last chunk, and so did every stop heard. The heads were trained on clips embedded from
+their first frame (skip 0): where the 80 ms grid falls against a word is arbitrary either way.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def _mel_session() -> ort.InferenceSession:
 
 CHUNK = (EMB_STRIDE - 1) * HOP + WIN  # 1632 samples give 8 mel frames
 CHUNK_STEP = EMB_STRIDE * HOP  # 1280
+SKIP_FRAMES = -EMB_FRAMES % EMB_STRIDE  # 4: the frames left out at the start (see above)
 
 
 def mel_frames(audio: np.ndarray) -> np.ndarray:
@@ -82,14 +87,15 @@ def push_mel(embedding: StreamingEmbedding, mel: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, EMB_DIM), np.float32)
 
 
-def embed_frames(mel: np.ndarray) -> np.ndarray:
-    """Embeddings of every whole 76-frame window of `mel`, one every 8 frames (none if too short)."""
-    return push_mel(StreamingEmbedding(), mel)
+def embed_frames(mel: np.ndarray, skip: int = SKIP_FRAMES) -> np.ndarray:
+    """Embeddings of every whole 76-frame window of `mel[skip:]`, one every 8 frames."""
+    return push_mel(StreamingEmbedding(), mel[skip:])
 
 
-def clip_embeddings(audio: np.ndarray) -> np.ndarray:
-    """(n, 96) embeddings of a whole int16 clip; embedding i ends at sample 1280 i + 12512."""
-    return embed_frames(mel_frames(audio.astype(np.float32)))
+def clip_embeddings(audio: np.ndarray, skip: int = SKIP_FRAMES) -> np.ndarray:
+    """(n, 96) embeddings of a whole int16 clip, as the stream computes them; embedding i ends
+    at emb_end_sample(i, skip). (The training scripts pass the grid the heads learnt on.)"""
+    return embed_frames(mel_frames(audio.astype(np.float32)), skip)
 
 
 def windows(emb: np.ndarray, k: int) -> np.ndarray:
@@ -100,9 +106,10 @@ def windows(emb: np.ndarray, k: int) -> np.ndarray:
     return np.stack([emb[i:i + k].reshape(-1) for i in range(n)])
 
 
-def emb_end_sample(i: int | np.ndarray) -> int | np.ndarray:
-    """The stream sample just after the audio under embedding i."""
-    return (i * EMB_STRIDE + EMB_FRAMES - 1) * HOP + WIN
+def emb_end_sample(i: int | np.ndarray, skip: int = SKIP_FRAMES) -> int | np.ndarray:
+    """The stream sample just after the audio under embedding i (with the stream's skip: the end
+    of a mel chunk)."""
+    return (i * EMB_STRIDE + skip + EMB_FRAMES - 1) * HOP + WIN
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,7 @@ class StopSpotter:
     def reset(self) -> None:
         self._raw = np.zeros(0, np.float32)  # audio not yet turned into mel frames
         self._embedding.reset()
+        self._skip = SKIP_FRAMES  # mel frames still to leave out of the embeddings
         self._n_emb = 0  # embeddings computed since reset
         self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
         self._last_fire = -(10**12)  # stream sample of the last detection
@@ -214,7 +222,9 @@ class StopSpotter:
         if len(mel) == 0:
             return []
         self._raw = self._raw[len(mel) * HOP:]
-        new = push_mel(self._embedding, mel)
+        skip = min(self._skip, len(mel))
+        self._skip -= skip
+        new = push_mel(self._embedding, mel[skip:])
         m = len(new)
         if m == 0:
             return []
