@@ -20,8 +20,8 @@ the real "back" clips, and synthetic commands from 3 festival + 3 espeak-ng voic
   assistant itself says (routines/*.yaml, minus any with "stop") and a few written here, spoken
   by festival's kal voice and espeak-ng; the real short words of the "tune" split
   (bench_data.short_word_split: speakers 94 of 173), each plain and REAL_WORD_AUGS times
-  augmented; Speech Commands' _silence_ clips (not used by the benchmark); synthetic noise; the
-  audio before each stop's onset.
+  augmented; Speech Commands' _silence_ clips (not used by the benchmark); synthetic noise
+  (white, pink, and a fan's rumble with mains hum); the audio before each stop's onset.
   The festival voices are the benchmark's voices at other speeds, so the synthetic-command
   figures for kal and ked are not fully independent of training; slt (HTS) is never used here.
 --over-voice (an experiment; the shipped head is trained without it): the product's own voice
@@ -37,6 +37,8 @@ negatives, lands on a stricter threshold. Stop recall is the safety target, so t
 does without.
 Two rounds: the second weighs the negative windows the first head scored over HARD_SCORE
 HARD_BOOST times more (hard-negative mining: "back", "step", a plosive after a short vowel).
+Each round trains MEMBERS heads from consecutive seeds, and the shipped head is their mean
+(merge()); a single head swung by a dozen held-out false stops on small changes to its input.
 Validation: the tune speakers 6-7 (for the real words: hashes ending 6-7, and theo's digits),
 the renders of two espeak-ng base voices, festival ked at duration 1.2 and every fourth sentence;
 the threshold is the lowest (most sensitive) one with the best validation recall at <= 2 % false
