@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from .command_head import CommandHead
+from .command_head import PAIN_CLASSES, CommandHead
 from .mlp_head import MlpHead
 from .speech_embedding import DIM as EMB_DIM
 from .speech_embedding import MEL_BINS, StreamingEmbedding
@@ -43,8 +43,9 @@ RATE = 16000
 HOP = 160  # samples per mel frame
 WIN = 512  # samples under one mel frame (the model's FFT size)
 HEAD_PATH = Path(__file__).with_name("stop_head.npz")
+PAIN_INDEX = PAIN_CLASSES.index("pain")
 REFRACTORY_S = 1.0  # one word gives several windows over threshold: fire once per word
-COMMAND_MEMORY = 64  # command-head windows kept (80 ms each: 5 s, longer than any command)
+VERDICT_MEMORY = 64  # verifier-head windows kept (80 ms each: 5 s, longer than any command)
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,12 +168,13 @@ class StopSpotter:
         """`command_head`, `pain_head`: also score every window for the navigation commands and
         for pain, kept for `command_prob` and `pain_prob`; they must use the stop head's k."""
         self._head = load_head(head_path)
-        for name, h in (("command", command_head), ("pain", pain_head)):
-            if h is not None and h.w0.shape[0] != self._head.k * EMB_DIM:
+        # The verifier heads, by name: each scores every window, kept for `_best`.
+        self._verifiers = {name: h for name, h in (("command", command_head), ("pain", pain_head))
+                           if h is not None}
+        for name, h in self._verifiers.items():
+            if h.w0.shape[0] != self._head.k * EMB_DIM:
                 raise ValueError(f"the {name} head must see the stop head's windows "
                                  f"({self._head.k} embeddings)")
-        self._command_head = command_head
-        self._pain_head = pain_head
         self._threshold = self._head.threshold if threshold is None else float(threshold)
         self._refractory = int(refractory_s * RATE)
         _mel_session()  # load the model now, not on the first word
@@ -195,25 +197,29 @@ class StopSpotter:
         self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
         self._last_fire = -(10**12)  # stream sample of the last detection
         self._armed = True  # re-armed only once the score has dropped under threshold
-        self._commands: deque[tuple[int, np.ndarray]] = deque(maxlen=COMMAND_MEMORY)
-        self._pain: deque[tuple[int, float]] = deque(maxlen=COMMAND_MEMORY)
+        # (window end sample, class probabilities) of each verifier head's recent windows
+        self._verdicts: dict[str, deque[tuple[int, np.ndarray]]] = {
+            name: deque(maxlen=VERDICT_MEMORY) for name in self._verifiers}
 
     @property
     def command_head(self) -> CommandHead | None:
-        return self._command_head
+        return self._verifiers.get("command")
 
     @property
     def pain_head(self) -> CommandHead | None:
-        return self._pain_head
+        return self._verifiers.get("pain")
+
+    def _best(self, name: str, index: int, start: int, end: int) -> float:
+        """Head `name`'s highest probability of class `index` over the windows ending between
+        stream samples `start` and `end` (0 when none was kept)."""
+        kept = self._verdicts.get(name, ())
+        return max((float(p[index]) for e, p in kept if start <= e <= end), default=0.0)
 
     def command_prob(self, index: int, start: int, end: int) -> float:
-        """The command head's highest probability of class `index` over the windows ending
-        between stream samples `start` and `end` (0 when none was kept)."""
-        return max((float(p[index]) for e, p in self._commands if start <= e <= end), default=0.0)
+        return self._best("command", index, start, end)
 
     def pain_prob(self, start: int, end: int) -> float:
-        """The pain head's highest probability over the windows ending between `start` and `end`."""
-        return max((p for e, p in self._pain if start <= e <= end), default=0.0)
+        return self._best("pain", PAIN_INDEX, start, end)
 
     def scores(self, frame: np.ndarray) -> list[tuple[float, int]]:
         """Advance the stream by `frame`; (score, end sample) of each new window, in order."""
@@ -238,10 +244,9 @@ class StopSpotter:
         # window j of `emb` ends with embedding first - len(old) + j + k - 1
         last = first + m - 1
         ends = [int(emb_end_sample(last - len(s) + 1 + j)) for j in range(len(s))]
-        if self._command_head is not None and len(w):
-            self._commands.extend(zip(ends, self._command_head(w), strict=True))
-        if self._pain_head is not None and len(w):
-            self._pain.extend(zip(ends, self._pain_head(w)[:, 1].tolist(), strict=True))
+        if len(w):
+            for name, h in self._verifiers.items():
+                self._verdicts[name].extend(zip(ends, h(w), strict=True))
         return list(zip(s.tolist(), ends, strict=True))
 
     def feed(self, frame: np.ndarray) -> list[Detection]:
