@@ -88,15 +88,11 @@ def push_mel(embedding: StreamingEmbedding, mel: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, EMB_DIM), np.float32)
 
 
-def embed_frames(mel: np.ndarray, skip: int = SKIP_FRAMES) -> np.ndarray:
-    """Embeddings of every whole 76-frame window of `mel[skip:]`, one every 8 frames."""
-    return push_mel(StreamingEmbedding(), mel[skip:])
-
-
 def clip_embeddings(audio: np.ndarray, skip: int = SKIP_FRAMES) -> np.ndarray:
-    """(n, 96) embeddings of a whole int16 clip, as the stream computes them; embedding i ends
+    """(n, 96) embeddings of a whole int16 clip, as the stream computes them: every whole
+    76-frame window of its mel frames from frame `skip` on, one every 8 frames; embedding i ends
     at emb_end_sample(i, skip). (The training scripts pass the grid the heads learnt on.)"""
-    return embed_frames(mel_frames(audio.astype(np.float32)), skip)
+    return push_mel(StreamingEmbedding(), mel_frames(audio.astype(np.float32))[skip:])
 
 
 def windows(emb: np.ndarray, k: int) -> np.ndarray:
