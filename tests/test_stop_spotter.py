@@ -83,13 +83,13 @@ def test_stream_equals_clip_level(word, quiet):
 
 def test_each_window_is_scored_in_the_block_that_completes_its_audio(word, quiet):
     """No audio is waited for beyond a window's own: a stop is heard as soon as its audio is in."""
-    spotter, fed, ends = StopSpotter(), 0, []
+    spotter, fed, lags = StopSpotter(), 0, []  # lag: samples fed beyond a scored window's end
     audio = stream(quiet, word, quiet)
     for i in range(0, len(audio), BLOCK):
         fed += len(audio[i:i + BLOCK])
-        ends += [fed - e for _, e in spotter.scores(audio[i:i + BLOCK])]
-    assert len(ends) > 20
-    assert all(0 <= lag < BLOCK for lag in ends), sorted(set(ends))
+        lags += [fed - e for _, e in spotter.scores(audio[i:i + BLOCK])]
+    assert len(lags) > 20
+    assert all(0 <= lag < BLOCK for lag in lags), sorted(set(lags))
 
 
 def test_stop_in_a_stream_fires_once_near_the_word(word, quiet):
