@@ -162,8 +162,7 @@ def prerender(voice: Voice, routine: Routine, hurt: tuple[str, ...] = ()) -> Non
         if isinstance(pace, RepPace):
             for n in range(1, pace.reps + 1):
                 texts.add(f"{S.number_word(n).capitalize()}." + (f" {pace.cues[0]}" if pace.cues else ""))
-    for text in sorted(texts):
-        voice.render(text)
+    voice.render_all(sorted(texts))
 
 
 def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | None,

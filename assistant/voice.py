@@ -1,9 +1,9 @@
 """Text to audio with pyttsx3, rendered once and cached by (text, voice, rate).
 
-pyttsx3 is used only to render: `save_to_file` can return before the file is complete and only
-the last queued `save_to_file` of a batch survives, so each utterance is rendered alone and the
-file is awaited until its WAV header and length agree. Playback goes through the Player, never
-through pyttsx3, because pyttsx3 cannot stop its own playback at once.
+pyttsx3 is used only to render, each utterance alone in a process of its own (tts_render.py:
+in one process its espeak driver carries state from one render into the next, so the same text
+came out differently run to run). Playback goes through the Player, never through pyttsx3,
+because pyttsx3 cannot stop its own playback at once.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import contextlib
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import tempfile
 import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import soundfile as sf
 
 from .audio import read_audio, to_int16
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: each text rendered in a fresh process
 
 
 @dataclass(frozen=True)
@@ -87,58 +89,50 @@ class Voice:
         self._voice_id = chosen
         return engine
 
+    def render_all(self, texts: list[str], jobs: int = 2) -> None:
+        """Render (or load) every text, `jobs` renders at a time."""
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            for _ in pool.map(self.render, texts):
+                pass
+
     def render(self, text: str) -> np.ndarray:
         key = self._key(text)
         with self._lock:
             hit = self._memory.get(key)
             if hit is not None:
                 return hit
-            path = self.cache / f"{key}.wav"
-            samples = None
-            if path.exists():
-                try:
-                    samples = read_audio(path, self.rate)
-                except (RuntimeError, sf.LibsndfileError):
-                    samples = None  # a torn cache file: render again
-            if samples is None:
-                samples = self._render_uncached(text)
-                self.cache.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp.wav")
-                sf.write(str(tmp), samples, self.rate, subtype="PCM_16")
-                os.replace(tmp, path)
-            samples = to_int16(samples.astype(np.float32) / 32768.0 * self.settings.volume)
+            if self._engine is None:  # choose the voice once, before any render
+                self._engine = self._init_engine()
+        path = self.cache / f"{key}.wav"
+        samples = None
+        if path.exists():
+            try:
+                samples = read_audio(path, self.rate)
+            except (RuntimeError, sf.LibsndfileError):
+                samples = None  # a torn cache file: render again
+        if samples is None:
+            samples = self._render_uncached(text)
+            self.cache.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.wav")
+            sf.write(str(tmp), samples, self.rate, subtype="PCM_16")
+            os.replace(tmp, path)
+        samples = to_int16(samples.astype(np.float32) / 32768.0 * self.settings.volume)
+        with self._lock:
             self._memory[key] = samples
-            return samples
+        return samples
 
     def _render_uncached(self, text: str) -> np.ndarray:
-        if self._engine is None:
-            self._engine = self._init_engine()
         with tempfile.TemporaryDirectory(prefix="massage-tts-") as tmp:
             out = Path(tmp) / "u.wav"
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._engine.save_to_file(text, str(out))
-                self._engine.runAndWait()
-                _await_wav(out)  # inside the redirect: the driver reports completion late
+            cmd = [sys.executable, "-m", "assistant.tts_render", "--out", str(out),
+                   "--rate", str(self.settings.rate)]
+            if self._voice_id:
+                cmd += ["--voice", self._voice_id]
+            proc = subprocess.run(cmd, input=text, capture_output=True, text=True)
+            if proc.returncode != 0 or not out.exists():
+                detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                raise TtsError(f"TTS failed for {text[:40]!r}: {detail}")
             samples = read_audio(out, self.rate)
         if len(samples) == 0:
             raise TtsError(f"TTS rendered no audio for {text!r}")
         return samples
-
-
-def _await_wav(path: Path, timeout: float = 10.0) -> None:
-    """Wait until the WAV exists and its header's length matches the bytes on disk."""
-    deadline = time.monotonic() + timeout
-    last = -1
-    while time.monotonic() < deadline:
-        if path.exists():
-            size = path.stat().st_size
-            if size > 44 and size == last:
-                try:
-                    info = sf.info(str(path))
-                    if info.frames > 0:
-                        return
-                except RuntimeError:
-                    pass
-            last = size
-        time.sleep(0.005)
-    raise TtsError(f"TTS did not finish writing {path.name} within {timeout:g} s")
