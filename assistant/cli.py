@@ -52,10 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the full-screen view (auto: when output is a terminal); off: plain lines")
     run.add_argument("--skip-safety-check", action="store_true",
                      help="do not ask the routine's safety questions (already answered today)")
-    run.add_argument("--echo", metavar="DELAY_MS,GAIN_DB",
-                     help="file mode: mix the speaker back into the microphone, as a room would")
-    run.add_argument("--no-aec", action="store_true",
-                     help="do not cancel the assistant's own voice from the microphone")
+    run.add_argument("--echo", metavar="DELAY_MS,GAIN_DB[,RT60_MS[,DRIFT_PPM]]",
+                     help="file mode: mix the speaker back into the microphone, as a room would "
+                          "(reverberation 250 ms and no clock drift unless given)")
+    run.add_argument("--aec", choices=["speex", "aec3", "off"], default="speex",
+                     help="the echo canceller that removes the assistant's own voice from the "
+                          "microphone (default: speex; scripts/bench_echo.py compares them)")
+    run.add_argument("--no-aec", action="store_true", help="the same as --aec off")
     _engine_args(run)
     _voice_args(run)
 
@@ -105,12 +108,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .audio import RATE
-    from .echo import EchoCanceller, EchoError, RoomEcho
+    from .echo import EchoError, RoomEcho
+    from .hearing import make_canceller, make_ears
+    from .hearing.aec3 import Aec3Error
     from .history import recent_pain, used_today
     from .journal import Journal, new_journal_path
     from .keys import KeyReader
     from .player import Player
-    from .recognizers import RecognizerError, make_recognizer
+    from .recognizers import RecognizerError
     from .runner import DeviceError, Driver, Terminated, check_devices, prerender, run_file, run_live
     from .screen import make_display
     from .voice import TtsError, Voice, VoiceSettings
@@ -129,14 +134,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     room = None
     if args.echo:
         try:
-            delay_ms, gain_db = (float(x) for x in args.echo.split(","))
+            values = [float(x) for x in args.echo.split(",")]
+            if not 2 <= len(values) <= 4:
+                raise ValueError
         except ValueError:
-            print(f"--echo {args.echo}: expected DELAY_MS,GAIN_DB such as 30,-12", file=sys.stderr)
+            print(f"--echo {args.echo}: expected DELAY_MS,GAIN_DB[,RT60_MS[,DRIFT_PPM]] such as 30,-12",
+                  file=sys.stderr)
             return EXIT_BAD_INPUT
-        if not args.mic_file or delay_ms < 0:
-            print("--echo needs --mic-file and a delay of 0 ms or more", file=sys.stderr)
+        delay_ms, gain_db, rt60_ms, drift = [*values, 250.0, 0.0][:4]
+        if not args.mic_file or delay_ms < 0 or rt60_ms <= 0:
+            print("--echo needs --mic-file, a delay of 0 ms or more and a reverberation over 0 ms",
+                  file=sys.stderr)
             return EXIT_BAD_INPUT
-        room = RoomEcho(delay_ms, gain_db)
+        room = RoomEcho(delay_ms, gain_db, rt60_ms, drift_ppm=drift)
     if not args.mic_file:
         try:
             inp, out = check_devices()
@@ -144,18 +154,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"Cannot start: {e}", file=sys.stderr)
             return EXIT_NO_DEVICE
         print(f"Microphone: {inp['name']}   Speaker: {out['name']}")
+    aec = "off" if args.no_aec else args.aec
     try:
-        recognizer = make_recognizer(args.engine, args.model)
-    except RecognizerError as e:
+        canceller = None if aec == "off" else make_canceller(aec)
+        ears = make_ears(args.engine, args.model, canceller)
+    except (RecognizerError, EchoError, Aec3Error) as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     settings = VoiceSettings(voice=args.voice, rate=args.rate, volume=max(0.0, min(1.0, args.volume)))
     voice = Voice(settings, RATE)
-    try:
-        canceller = None if args.no_aec else EchoCanceller()
-    except EchoError as e:
-        print(f"Cannot start: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
     hurt = tuple(i for i in recent_pain(routine.name) if i in {st.id for st in routine.steps})
     try:
@@ -166,12 +173,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal_path = Path(args.journal) if args.journal else new_journal_path(routine.name)
     journal = Journal(journal_path, wall_clock=not args.mic_file)
     journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
-                  engine=recognizer.name, mic=args.mic_file or "live", echo=args.echo,
-                  aec=not args.no_aec,
+                  engine=ears.name, mic=args.mic_file or "live", echo=args.echo, aec=aec,
                   started=time.strftime("%Y-%m-%dT%H:%M:%S"))
     keys = KeyReader()
-    display = make_display(recognizer.name, args.quiet, args.screen)
-    driver = Driver(routine, recognizer, voice, Player(RATE), journal, display, canceller, keys,
+    display = make_display(ears.name, args.quiet, args.screen)
+    driver = Driver(routine, ears, voice, Player(RATE), journal, display, keys,
                     hurt_before=hurt, skip_check=args.skip_safety_check)
 
     def on_term(_sig: int, _frame: object) -> None:
@@ -210,25 +216,26 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     from .audio import BLOCK, RATE, stream_audio
+    from .hearing import make_ears
     from .journal import Journal
-    from .recognizers import RecognizerError, make_recognizer
+    from .recognizers import RecognizerError
 
     try:
-        recognizer = make_recognizer(args.engine, args.model)
+        ears = make_ears(args.engine, args.model, canceller=None)  # nothing is played: no echo
     except RecognizerError as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     journal = Journal(args.journal)
 
     def report(t: float, frame) -> None:
-        for h in recognizer.feed(frame):
+        for h in ears.listen(t, frame):
             conf = f"{h.confidence:.2f}" if h.confidence is not None else "-"
             print(f"{t:8.2f}  {h.command.value:10} {h.text!r:24} conf {conf}"
                   f"{'' if h.final else '  (partial)'}", flush=True)
             journal.write(t, "heard", command=h.command.value, text=h.text,
-                          confidence=h.confidence, final=h.final)
+                          confidence=h.confidence, final=h.final, path=h.path)
 
-    print(f"Listening with {recognizer.name}. Ctrl-C to end.", file=sys.stderr)
+    print(f"Listening with {ears.name}. Ctrl-C to end.", file=sys.stderr)
     try:
         if args.mic_file:
             for i, frame in enumerate(stream_audio(args.mic_file, RATE, BLOCK)):

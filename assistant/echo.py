@@ -1,12 +1,14 @@
-"""Self-hearing: remove the assistant's own voice from the microphone, and simulate the room.
+"""Self-hearing: speex's echo canceller, and the room that file mode simulates.
 
 The assistant knows exactly what it plays, so its voice can be cancelled from the microphone
 with an adaptive echo canceller fed that reference. libspeexdsp's MDF canceller (a Debian
-package, used by PulseAudio itself) does this far better than hand-written NLMS; it is reached
-through ctypes because the PyPI bindings for it are unmaintained.
+package, used by PulseAudio itself) is reached through ctypes because the PyPI bindings for it
+are unmaintained. It is the alternative to WebRTC's AEC3 (hearing/aec3.py, the default), which
+measured better on every room of scripts/bench_echo.py; both sit behind hearing/echo_path.py.
 
-`RoomEcho` is the file-mode stand-in for a real room: the speaker output delayed, attenuated
-and smeared with a short reverberation tail, mixed into the microphone.
+`RoomEcho` is the file-mode stand-in for a real room: the speaker output delayed, attenuated,
+smeared with a reverberation tail and, optionally, on a clock that drifts against the
+microphone's, mixed into the microphone.
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ def _load_speexdsp() -> ctypes.CDLL:
     return lib
 
 
-class EchoCanceller:
+class SpeexCanceller:
     """Cancel the played reference from the microphone, one 20 ms block at a time.
 
     The filter covers `tail_ms` of echo path: the output-to-input delay of the sound system
     plus the room's reverberation must fit inside it.
     """
+
+    name = "speex"
 
     def __init__(self, tail_ms: int = 400, block: int = BLOCK, rate: int = RATE,
                  suppress_residual: bool = False):
@@ -74,6 +78,9 @@ class EchoCanceller:
         self._lib.speex_preprocess_ctl(self._pre, _SPEEX_PREPROCESS_SET_DENOISE, ctypes.byref(off))
         self._lib.speex_preprocess_ctl(self._pre, _SPEEX_PREPROCESS_SET_ECHO_STATE,
                                        ctypes.c_void_p(self._echo))
+
+    def reset(self) -> None:
+        self._lib.speex_echo_state_reset(self._echo)
 
     def process(self, mic: np.ndarray, played: np.ndarray) -> np.ndarray:
         mic = np.ascontiguousarray(mic, dtype=np.int16)
@@ -99,62 +106,52 @@ class EchoCanceller:
         self.close()
 
 
-def _energy(x: np.ndarray) -> float:
-    f = x.astype(np.float64)  # int16 squares overflow
-    return float(np.dot(f, f))
+class RoomEcho:
+    """The speaker heard again by the microphone: delayed, attenuated, with a little reverb.
 
-
-class EchoMeter:
-    """Is the microphone hearing (almost) only the assistant's own voice right now?
-
-    Over the last `window_s`, the energy going into the echo canceller against the energy coming
-    out: when the canceller removes `threshold_db` or more, what the recognizer heard was the
-    assistant's echo. A person speaking adds energy the canceller cannot remove, so the ratio
-    falls to a few dB. Measured with `run --echo 30,-12` (scripts/bench.py's room): once
-    converged (about 3 s into the first sentence) speex removes 15-20 dB of the echo; a talker
-    at the echo's level brings the ratio under 3 dB. A very quiet talker under a loud voice (more
-    than about 10 dB below its echo) would be taken for the echo: the benchmark's live stops
-    over the voice measure that side.
+    `drift_ppm`: the speaker's clock runs that much faster (positive) or slower than the
+    microphone's, as a USB microphone's or a Bluetooth speaker's does: the delay shrinks or grows
+    by that fraction of the time elapsed (never below zero), read between samples by linear
+    interpolation.
     """
 
-    def __init__(self, window_s: float = 1.0, threshold_db: float = 10.0, block: int = BLOCK,
-                 rate: int = RATE):
-        n = max(1, int(window_s * rate / block))
-        self._in: deque[float] = deque(maxlen=n)
-        self._out: deque[float] = deque(maxlen=n)
-        self.threshold_db = threshold_db
-
-    def update(self, mic: np.ndarray, cancelled: np.ndarray) -> None:
-        self._in.append(_energy(mic))
-        self._out.append(_energy(cancelled))
-
-    def removed_db(self) -> float:
-        """How much of the microphone's energy the canceller took away over the window, in dB."""
-        return float(10 * np.log10((sum(self._in) + 1.0) / (sum(self._out) + 1.0)))
-
-    def own_voice(self) -> bool:
-        return self.removed_db() >= self.threshold_db
-
-
-class RoomEcho:
-    """The speaker heard again by the microphone: delayed, attenuated, with a little reverb."""
-
     def __init__(self, delay_ms: float, gain_db: float, rt60_ms: float = 250.0, seed: int = 7,
-                 block: int = BLOCK, rate: int = RATE):
+                 block: int = BLOCK, rate: int = RATE, drift_ppm: float = 0.0):
         self.block = block
         rng = np.random.default_rng(seed)
         n_tail = max(1, int(rate * rt60_ms / 1000))
         decay = np.exp(-6.9 * np.arange(n_tail) / n_tail)  # -60 dB over rt60
         tail = rng.normal(0, 1, n_tail) * decay
         tail *= 0.35 / np.sqrt(np.sum(tail**2))  # reverberant energy well below the direct path
-        ir = np.concatenate([np.zeros(int(rate * delay_ms / 1000)), [1.0], tail])
-        self.ir = ir * 10 ** (gain_db / 20)
+        self.ir = np.concatenate([[1.0], tail]) * 10 ** (gain_db / 20)
+        self._delay = int(rate * delay_ms / 1000)  # samples, at the start
+        self._drift = drift_ppm * 1e-6
+        self._played = np.zeros(0, dtype=np.float64)  # what was played, from sample _first on
+        self._first = 0
+        self._n = 0  # samples heard so far
         self._future = np.zeros(len(self.ir) + block, dtype=np.float64)  # echo not yet heard
+
+    def _arriving(self, played: np.ndarray) -> np.ndarray:
+        """The played sound reaching the microphone during these samples (before the room)."""
+        n = len(played)
+        self._played = np.concatenate([self._played, played.astype(np.float64)])
+        at = self._n + np.arange(n)
+        source = at - np.maximum(0.0, self._delay - self._drift * at) - self._first
+        i = np.floor(source).astype(np.int64)
+        frac = source - i
+        last = len(self._played) - 1
+        x0 = np.where(i >= 0, self._played[np.clip(i, 0, last)], 0.0)
+        x1 = np.where(i + 1 >= 0, self._played[np.clip(i + 1, 0, last)], 0.0)
+        self._n += n
+        keep = max(0, int(i[-1]) - 1)  # the read position only moves forward
+        self._played = self._played[keep:]
+        self._first += keep
+        return (1.0 - frac) * x0 + frac * x1
 
     def add(self, mic: np.ndarray, played: np.ndarray) -> np.ndarray:
         """Return `mic` plus the echo heard during it; `played` is the block played meanwhile."""
         n = len(played)
-        self._future[: len(self.ir) + n - 1] += np.convolve(played.astype(np.float64), self.ir)
+        self._future[: len(self.ir) + n - 1] += np.convolve(self._arriving(played), self.ir)
         echo = self._future[:n].copy()
         self._future = np.concatenate([self._future[n:], np.zeros(n)])
         return np.clip(mic.astype(np.float64) + echo, -32768, 32767).astype(np.int16)

@@ -2,7 +2,9 @@
 
 Whoever pulls blocks (a sounddevice callback, or the file-driven loop) gets silence from the
 very next block after `cut()`, so a cut takes effect within one 20 ms block plus the device's
-own buffering.
+own buffering. `duck()` lowers everything it plays from the next block on (a person is talking
+over it), over a 5 ms ramp so the change does not click; a cut restores the full level, since
+what follows a cut is the answer to that person.
 """
 
 from __future__ import annotations
@@ -38,11 +40,26 @@ class Drained:
 PlayerEvent = Started | Drained
 
 
+RAMP_S = 0.005
+
+
 class Player:
     def __init__(self, rate: int):
         self.rate = rate
         self._queue: deque[Utterance] = deque()
         self._lock = threading.Lock()
+        self._gain = 1.0  # applied to the last sample read
+        self._target = 1.0
+        self._ramp = max(1, int(RAMP_S * rate))
+
+    @property
+    def gain_db(self) -> float:
+        """The level it is heading for: 0 dB, or the duck's."""
+        return float(20 * np.log10(self._target))
+
+    def duck(self, gain_db: float) -> None:
+        with self._lock:
+            self._target = float(10 ** (gain_db / 20))
 
     def enqueue(self, text: str, kind: str, samples: np.ndarray) -> None:
         with self._lock:
@@ -58,6 +75,7 @@ class Player:
         with self._lock:
             playing = self._queue[0] if self._queue and self._queue[0].pos > 0 else None
             self._queue.clear()
+            self._gain = self._target = 1.0
             return playing
 
     def read(self, n: int) -> tuple[np.ndarray, list[PlayerEvent]]:
@@ -78,4 +96,15 @@ class Player:
                     self._queue.popleft()
             if had and not self._queue:
                 events.append(Drained())
+            if filled and (self._gain != 1.0 or self._target != 1.0):
+                out = self._apply_gain(out)
         return out, events
+
+    def _apply_gain(self, out: np.ndarray) -> np.ndarray:
+        """Scale a block, moving from the current gain to the target by 1/ramp of the way each
+        sample (a ramp that does not fit in this block goes on in the next)."""
+        step = (self._target - self._gain) / self._ramp
+        gain = self._gain + step * np.arange(1, len(out) + 1)
+        gain = np.minimum(gain, self._target) if step > 0 else np.maximum(gain, self._target)
+        self._gain = float(gain[-1])
+        return np.clip(np.round(out * gain), -32768, 32767).astype(np.int16)

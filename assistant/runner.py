@@ -11,6 +11,7 @@ import contextlib
 import queue
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +19,13 @@ import numpy as np
 
 from . import session as S
 from .audio import BLOCK, RATE, WavWriter, stream_audio, to_int16
-from .echo import EchoCanceller, EchoMeter, ReferenceDelay, RoomEcho
+from .echo import ReferenceDelay, RoomEcho
+from .heard import Heard
+from .hearing.arbiter import Duck
+from .hearing.ears import Ears
 from .journal import Journal
 from .keys import KEY_NAMES, KeyReader, command_for_key
 from .player import Drained, Player, PlayerEvent, Started
-from .recognizers import Recognizer
 from .routine import RepPace, Routine
 from .screen import Display, NullDisplay
 from .voice import TtsError, Voice
@@ -40,16 +43,16 @@ def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.nda
     return to_int16(0.3 * env * np.sin(2 * np.pi * freq * t))
 
 
+SAID_MEMORY = 16  # utterances remembered for the arbiter's own-voice rule
+
+
 class Driver:
-    def __init__(self, routine: Routine, recognizer: Recognizer, voice: Voice, player: Player,
-                 journal: Journal, display: Display | None = None,
-                 canceller: EchoCanceller | None = None, keys: KeyReader | None = None,
+    def __init__(self, routine: Routine, ears: Ears, voice: Voice, player: Player,
+                 journal: Journal, display: Display | None = None, keys: KeyReader | None = None,
                  hurt_before: tuple[str, ...] = (), skip_check: bool = False):
         self.state = S.initial(routine)
-        self.canceller = canceller  # removes the assistant's own voice from the microphone
-        self.echo_meter = EchoMeter() if canceller is not None else None
+        self.ears = ears
         self._recognizer_failed = False
-        self.recognizer = recognizer
         self.voice = voice
         self.player = player
         self.journal = journal
@@ -59,6 +62,9 @@ class Driver:
         self.skip_check = skip_check
         self.ended: str | None = None
         self.start_used = 0.0
+        # [start, end, text] of what the player played, newest last (a cut shortens the last)
+        self._said: deque[list] = deque(maxlen=SAID_MEMORY)
+        self._cut = False  # the session cut the voice since the last block's voice activity
 
     # -- inputs --
     def start(self, t: float, used_today_s: float = 0.0) -> None:
@@ -72,18 +78,32 @@ class Driver:
         for key in self.keys.poll():
             command = command_for_key(key, self.state.mode)
             if command is not None:
-                self.dispatch(S.Heard(t, command, KEY_NAMES.get(key, key), source="key"))
+                self.dispatch(Heard(t, command, KEY_NAMES.get(key, key), source="key"))
+
+    def said(self, start: float, end: float) -> str:
+        """What the assistant was saying between two stream times."""
+        return " ".join(text for a, b, text in self._said if a < end and b > start)
 
     def hear(self, t: float, frame: np.ndarray, played: np.ndarray | None = None) -> None:
         """One microphone block ending at stream time `t`; `played` is what the speaker played
         meanwhile (the echo canceller's reference)."""
         try:
-            ref = played if played is not None else np.zeros(len(frame), dtype=np.int16)
-            if self.canceller is not None:
-                mic, frame = frame, self.canceller.process(frame, ref)
-                if self.echo_meter is not None:
-                    self.echo_meter.update(mic, frame)
-            heard = self.recognizer.feed(frame)
+            block = self.ears.begin(t, frame, played)
+            # The stop path: its results reach the session, and a stop its cut, before any
+            # other work of this block (voice activity, the grammar, the journal, the screen).
+            for h in self.ears.stop_path(block, self.said):
+                self.dispatch(h)
+            playing = played is not None and bool(np.any(played))
+            cut, self._cut = self._cut, False
+            for d in self.ears.rest(block, self.said, playing=playing, cut=cut):
+                if isinstance(d, Duck):
+                    self.player.duck(d.gain_db if d.on else 0.0)
+                    self.journal.write(t, "duck", on=d.on, gain_db=d.gain_db, speech=round(block.speech, 2))
+                else:
+                    self.dispatch(d)
+            for news in block.news:
+                self.journal.write(t, "echo", action=news.action, canceller=self.ears.echo.name,
+                                   **({"added_db": news.added_db} if news.action == "raw" else {}))
         except Exception as e:  # any engine fault: the session must not go on unheard
             self.journal.write(t, "error", source="recognizer", message=f"{type(e).__name__}: {e}")
             if not self._recognizer_failed:
@@ -91,14 +111,11 @@ class Driver:
                 alert(f"The recognizer failed ({e}): the session is paused.")
                 self.dispatch(S.HearingLost(t, f"recognizer error: {e}"))
             with contextlib.suppress(Exception):
-                self.recognizer.reset()
+                self.ears.reset()
             return
         if self._recognizer_failed:
             self._recognizer_failed = False
             self.dispatch(S.HearingBack(t))
-        own = bool(heard) and self.echo_meter is not None and self.echo_meter.own_voice()
-        for h in heard:
-            self.dispatch(S.Heard(t, h.command, h.text, h.confidence, h.final, own_voice=own))
         self.dispatch(S.Tick(t))
 
     def played(self, t: float, events: list[PlayerEvent]) -> None:
@@ -106,6 +123,7 @@ class Driver:
         for ev in events:
             if isinstance(ev, Started):
                 at = t + ev.offset / self.player.rate
+                self._said.append([at, at + ev.seconds, ev.text])
                 self.journal.write(at, "say", text=ev.text, kind=ev.kind, seconds=round(ev.seconds, 3))
                 self.display.said(at, ev.text)
             elif isinstance(ev, Drained):
@@ -114,13 +132,18 @@ class Driver:
     # -- the loop between session and world --
     def dispatch(self, event: S.Event) -> None:
         self.state, actions = S.step(self.state, event)
-        for action in actions:
+        # A cut jumps the queue: the voice goes silent before anything else the step asks for
+        # is done (journal lines, rendering the confirmation).
+        for action in sorted(actions, key=lambda a: not isinstance(a, S.Cut)):
             self._do(event.t, action)
         self.display.update(event.t, self.state, actions)
 
     def _do(self, t: float, action: S.Action) -> None:
         if isinstance(action, S.Cut):
             playing = self.player.cut()
+            self._cut = True
+            if self._said and self._said[-1][1] > t:
+                self._said[-1][1] = t
             self.journal.write(t, "cut", playing=playing.text if playing else None)
         elif isinstance(action, S.Say):
             try:

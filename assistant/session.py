@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from .commands import Command
+from .heard import Heard
 from .routine import RepPace, Routine, Step, TimedPace
 
 PACE_STEP = 1.15  # one "slower"/"faster" changes the tempo by about 15 %
@@ -37,19 +38,6 @@ class Start:
     used_today_s: float = 0.0  # time already spent today on a routine with a daily limit
     hurt_before: tuple[str, ...] = ()  # ids of steps stopped for pain in recent sessions
     skip_check: bool = False  # the safety questions were already answered today
-
-
-@dataclass(frozen=True)
-class Heard:
-    t: float
-    command: Command
-    text: str = ""
-    confidence: float | None = None
-    final: bool = True  # False: acted on a partial result (safety fast path)
-    source: str = "voice"  # or "key": the keyboard fallback goes through the same path
-    # The microphone held (almost) nothing but the assistant's own voice when this was heard:
-    # the echo canceller was taking most of its energy away (echo.EchoMeter, fed by the runner).
-    own_voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -415,6 +403,8 @@ def _heard_log(e: Heard, accepted: bool, why: str = "") -> Log:
         data["confidence"] = round(e.confidence, 3)
     if e.source != "voice":
         data["source"] = e.source
+    if e.path:
+        data["path"] = e.path
     if why:
         data["ignored"] = why
     return Log("heard", data)

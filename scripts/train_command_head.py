@@ -57,9 +57,9 @@ import bench_data as bd  # noqa: E402
 import train_stop_head as tsh  # noqa: E402
 
 from assistant.commands import PHRASES, SAFETY  # noqa: E402
+from assistant.hearing import embedded_ears  # noqa: E402
 from assistant.recognizers import command_head as ch  # noqa: E402
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
-from assistant.recognizers.sphinx import SphinxRecognizer  # noqa: E402
 
 K = ch.K
 HIDDEN = 128
@@ -243,10 +243,12 @@ def _sim_clip(job: tuple[str, float | None, int]) -> list[tuple[str, float]]:
     if snr is not None:
         x = x + bd.pink_noise(len(x), rng) * np.float32(10 ** ((-26 - snr) / 20))
     a = tsh.to_int16(x)
-    rec = SphinxRecognizer(stop_spotter=ss.StopSpotter(command_head=_SIM_HEAD))
+    ears = embedded_ears(heads=())
+    ears.recognizers[0].verdicts = ss.HeadVerdicts({"command": _SIM_HEAD}, K)  # the grammar's check
     out = []
-    for i in range(0, len(a), 320):
-        out += [(h.command.value, h.confidence) for h in rec.feed(a[i:i + 320]) if not h.command.is_safety]
+    for i in range(0, len(a) - 319, 320):
+        out += [(h.command.value, h.confidence) for h in ears.listen((i + 320) / 16000, a[i:i + 320])
+                if not h.command.is_safety]
     return out
 
 

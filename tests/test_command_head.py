@@ -6,25 +6,33 @@ spotter) with a low bar that an unseen voice's pain phrases pass."""
 from __future__ import annotations
 
 import csv
+import subprocess
 
 import numpy as np
 import pytest
 
+from assistant.audio import read_audio
 from assistant.commands import Command
+from assistant.hearing import Ears, embedded_ears
 from assistant.recognizers import command_head as ch
-from assistant.recognizers.sphinx import SAFETY_THRESHOLDS, SphinxRecognizer
-from assistant.recognizers.stop_spotter import StopSpotter
+from assistant.recognizers.sphinx import SAFETY_THRESHOLDS
+from assistant.recognizers.stop_spotter import HeadVerdicts, StopSpotter
 from tests.conftest import SPEECH, festival, real_clip, timeline
 
 BLOCK = 320
 SC2 = "speech_commands_v0.02_test"
 
 
-def heard(rec: SphinxRecognizer, audio: np.ndarray) -> list:
+def heard(ears: Ears, audio: np.ndarray) -> list:
     out = []
-    for i in range(0, len(audio), BLOCK):
-        out += rec.feed(audio[i:i + BLOCK])
+    for i in range(0, len(audio) - BLOCK + 1, BLOCK):
+        out += ears.listen((i + BLOCK) / 16000, audio[i:i + BLOCK])
     return out
+
+
+def ears(*heads: str, kws: dict[str, float] | None = None) -> Ears:
+    """The embedded engine with only these verifier heads (none: the bare grammar)."""
+    return embedded_ears(heads=heads, kws_thresholds=kws)
 
 
 def test_shipped_command_head_loads():
@@ -49,7 +57,7 @@ def test_a_head_that_sees_other_windows_is_refused():
     head = ch.load_head()
     wrong = ch.CommandHead(head.mu[:96], head.sd[:96], head.w0[:96], head.b0, head.w1, head.b1, 0.5)
     with pytest.raises(ValueError, match="embeddings"):
-        StopSpotter(command_head=wrong)
+        HeadVerdicts({"command": wrong}, StopSpotter().head.k)
 
 
 @pytest.mark.parametrize("phrase,command", [("next", Command.NEXT), ("repeat", Command.REPEAT),
@@ -61,18 +69,22 @@ def test_a_command_in_an_unseen_voice_is_verified(phrase, command):
     benchmark measures the rates."""
     clip = festival(phrase, "voice_cmu_us_slt_arctic_hts")
     audio = timeline(4.0, [(1.5, clip)], noise_db=-60)
-    rec = SphinxRecognizer(stop_spotter=StopSpotter(command_head=ch.load_head()))
-    [h] = heard(rec, audio)
+    [h] = heard(ears("command"), audio)
     assert h.command is command and h.final
     assert ch.load_head().threshold <= h.confidence <= 1.0
 
 
-def test_a_confusion_of_the_grammar_is_rejected():
-    """slt's "no" is "help" to the bare grammar; the head does not hear "help" in it."""
-    audio = timeline(4.0, [(1.5, festival("no", "voice_cmu_us_slt_arctic_hts"))], noise_db=-60)
-    bare = heard(SphinxRecognizer(stop_spotter=StopSpotter()), audio)
+def test_a_confusion_of_the_grammar_is_rejected(tmp_path):
+    """espeak-ng's Scottish voice (one the head only validated on, never trained on) says "no":
+    the bare grammar hears "help"; the head does not hear "help" in it. (slt's "no", the example
+    before the grammar heard segments cut by Silero's voice activity, is now heard right.)"""
+    wav = tmp_path / "no.wav"
+    subprocess.run(["espeak-ng", "-v", "en-gb-scotland", "-w", str(wav), "no"], check=True,
+                   capture_output=True)
+    audio = timeline(4.0, [(1.5, read_audio(wav))], noise_db=-60)
+    bare = heard(ears(), audio)
     assert [h.command for h in bare] == [Command.HELP]
-    assert heard(SphinxRecognizer(stop_spotter=StopSpotter(command_head=ch.load_head())), audio) == []
+    assert heard(ears("command"), audio) == []
 
 
 def test_most_of_what_the_grammar_forces_onto_real_words_is_rejected():
@@ -84,8 +96,8 @@ def test_most_of_what_the_grammar_forces_onto_real_words_is_rejected():
              for r in [r for r in rows if r["transcript"] == w][:4]]
     audio = timeline(2.5 * len(clips) + 1.0,
                      [(1.0 + 2.5 * i, real_clip(f"{SC2}/{c}")) for i, c in enumerate(clips)], noise_db=-60)
-    bare = [h for h in heard(SphinxRecognizer(stop_spotter=StopSpotter()), audio) if not h.command.is_safety]
-    verified = heard(SphinxRecognizer(stop_spotter=StopSpotter(command_head=ch.load_head())), audio)
+    bare = [h for h in heard(ears(), audio) if not h.command.is_safety]
+    verified = heard(ears("command"), audio)
     verified = [h for h in verified if not h.command.is_safety]
     assert len(bare) >= 8, f"the bare grammar heard only {len(bare)} commands in {len(clips)} words"
     assert len(verified) <= len(bare) / 3, (len(verified), len(bare))
@@ -101,17 +113,17 @@ def test_pain_in_an_unseen_voice_passes_the_grammars_backup(phrase):
     spotter at once, ungated; with that spotter deaf, the grammar's result passes the pain bar."""
     audio = timeline(4.0, [(1.5, festival(phrase, "voice_cmu_us_slt_arctic_hts"))], noise_db=-60)
     pain = ch.load_pain_head()
-    fast = heard(SphinxRecognizer(stop_spotter=StopSpotter(pain_head=pain)), audio)
+    fast = heard(ears("pain"), audio)
     assert [(h.command, h.final, h.confidence) for h in fast][:1] == [(Command.PAIN, False, None)]
-    [h] = heard(SphinxRecognizer(DEAF, stop_spotter=StopSpotter(pain_head=pain)), audio)
+    [h] = heard(ears("pain", kws=DEAF), audio)
     assert h.command is Command.PAIN and h.final and h.confidence >= pain.threshold
 
 
-@pytest.mark.parametrize("clip", ["down/022cd682_nohash_0.wav", "on/1b4c9b89_nohash_0.wav"])
+@pytest.mark.parametrize("clip", ["down/022cd682_nohash_0.wav", "up/2005ca25_nohash_0.wav"])
 def test_pain_the_grammar_forces_onto_a_real_word_is_dropped(clip):
-    """Two real words the bare grammar hears as "ouch" and "too hard" (its pain results were the
+    """Two real words ("down", "up") the bare grammar hears as pain (its pain results were the
     largest source of false stops before the pain head): the pain head does not hear pain."""
     audio = timeline(3.0, [(1.0, real_clip(f"{SC2}/{clip}"))], noise_db=-60)
-    bare = heard(SphinxRecognizer(stop_spotter=StopSpotter()), audio)
+    bare = heard(ears(), audio)
     assert [(h.command, h.final) for h in bare] == [(Command.PAIN, True)]
-    assert heard(SphinxRecognizer(stop_spotter=StopSpotter(pain_head=ch.load_pain_head())), audio) == []
+    assert heard(ears("pain"), audio) == []

@@ -52,3 +52,22 @@ def test_cut_silences_the_next_block_and_sends_no_drain():
     block, events = p.read(20)
     assert not block.any() and events == []
     assert p.cut() is None
+
+
+def test_a_duck_lowers_the_next_blocks_over_a_ramp_and_a_cut_restores_the_level():
+    p = Player(16000)
+    p.enqueue("long", "instruction", np.full(16000, 10000, np.int16))
+    assert p.read(320)[0].max() == 10000
+    p.duck(-20.0)
+    block, _ = p.read(320)
+    assert block[0] < 10000 and block[79] == 1000 and (block[80:] == 1000).all()  # 5 ms ramp
+    assert np.all(np.diff(block[:80].astype(int)) <= 0)  # no click: it only goes down
+    assert (p.read(320)[0] == 1000).all() and p.gain_db == pytest.approx(-20.0)
+    p.duck(0.0)
+    block, _ = p.read(320)
+    assert block[0] < 10000 and (block[80:] == 10000).all()
+    p.duck(-20.0)
+    p.read(320)
+    p.cut()  # what follows a cut answers the person: at full level
+    p.enqueue("Stopped.", "stop", np.full(320, 10000, np.int16))
+    assert (p.read(320)[0] == 10000).all() and p.gain_db == 0.0

@@ -17,9 +17,9 @@ import pytest
 import soundfile as sf
 
 from assistant.audio import RATE
+from assistant.hearing import Ears, make_ears
 from assistant.journal import Journal
 from assistant.player import Player
-from assistant.recognizers import make_recognizer
 from assistant.routine import load_routine
 from assistant.runner import Driver, run_file
 from assistant.voice import TtsError, Voice, VoiceSettings
@@ -28,23 +28,19 @@ from tests.conftest import ROOT, festival, save, timeline
 ROUTINE = load_routine(ROOT / "routines" / "lower-back.yaml")
 
 
-class FlakyRecognizer:
-    """The real recognizer, raising while the stream is inside [start, end) seconds."""
+class FlakyEars(Ears):
+    """The real hearing of the pocketsphinx engine, raising while the stream is inside
+    [start, end) seconds."""
 
     def __init__(self, start: float, end: float):
-        self.inner = make_recognizer("pocketsphinx")
-        self.name = self.inner.name
+        inner = make_ears("pocketsphinx", canceller=None)
+        super().__init__(inner.name, inner.frontend, inner.stop, inner.recognizers)
         self.start, self.end = start, end
-        self.t = 0.0
 
-    def feed(self, frame):
-        self.t += len(frame) / RATE
-        if self.start <= self.t < self.end:
+    def begin(self, t, mic, played=None):
+        if self.start <= t < self.end:
             raise RuntimeError("decoder exploded")
-        return self.inner.feed(frame)
-
-    def reset(self):
-        self.inner.reset()
+        return super().begin(t, mic, played)
 
 
 class BrokenVoice(Voice):
@@ -88,7 +84,7 @@ def drive(tmp_path, recognizer, voice, mic, shown=None):
 def test_a_recognizer_error_pauses_safely_and_continue_needs_it_back(tmp_path, capsys):
     mic = timeline(30.0, [(8.0, festival("continue")), (20.0, festival("continue"))], noise_db=-60)
     shown = Shown()
-    result, events = drive(tmp_path, FlakyRecognizer(5.0, 10.0), Voice(VoiceSettings(), RATE), mic,
+    result, events = drive(tmp_path, FlakyEars(5.0, 10.0), Voice(VoiceSettings(), RATE), mic,
                            shown)
     assert result.reason == "end of microphone input"  # the run went on: no crash
     kinds = [e["event"] for e in events]
@@ -109,7 +105,7 @@ def test_a_recognizer_error_pauses_safely_and_continue_needs_it_back(tmp_path, c
 def test_a_tts_failure_shows_the_text_plays_a_tone_and_goes_on(tmp_path):
     mic = timeline(75.0, [(2.0, festival("next"))], noise_db=-60)
     shown = Shown()
-    _, events = drive(tmp_path, make_recognizer("pocketsphinx"), BrokenVoice("Long warming glide"),
+    _, events = drive(tmp_path, make_ears("pocketsphinx", canceller=None), BrokenVoice("Long warming glide"),
                       mic, shown)
     error = next(e for e in events if e["event"] == "error")
     assert error["source"] == "tts" and "Long warming glide" in error["text"]

@@ -96,9 +96,14 @@ def test_nothing_but_the_confirmation_is_said_after_the_cut(scripted_run):
     resumed = next(e for e in events if e["event"] == "resumed" and e["t"] > cut["t"])
     says = [e for e in events if e["event"] == "say" and cut["t"] <= e["t"] < resumed["t"]]
     assert [e["text"] for e in says] == [STOP_TEXT, STOPPED_HINT]
-    # The speaker WAV: sound right before the cut, then only inside the confirmation's spans.
-    i_cut = round(cut["t"] * RATE)
-    assert np.abs(audio[i_cut - BLOCK:i_cut]).max() > 500
+    # The speaker WAV: the person's voice ducked the assistant's (by 20 dB, from the block after
+    # the duck) before the stop cut it; after the cut, sound only inside the confirmation's spans.
+    duck = [e for e in events if e["event"] == "duck" and e["t"] <= cut["t"]][-1]
+    assert duck["on"] and cut["t"] - duck["t"] < 1.0
+    i_duck, i_cut = round(duck["t"] * RATE), round(cut["t"] * RATE)
+    before = np.abs(audio[i_duck - 10 * BLOCK:i_duck]).max()
+    ducked = np.abs(audio[i_duck + BLOCK:i_cut]).max()
+    assert before > 500 and 0 < ducked < before / 5
     allowed = np.zeros(len(audio), dtype=bool)
     for e in says:
         a = round(e["t"] * RATE)

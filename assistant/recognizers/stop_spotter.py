@@ -151,30 +151,100 @@ class Detection:
     at_s: float  # stream time (s since start/reset) of the end of the audio that fired
 
 
-class StopSpotter:
-    """Streaming detector: feed 16 kHz int16 blocks of any size, get a Detection per spoken "stop".
+class EmbeddingStream:
+    """The shared front end's embedding: feed 16 kHz int16 blocks of any size; get every new
+    window of k consecutive embeddings, with the stream sample that ends its audio.
 
     Bounded state: under 1632 samples of audio not yet turned into mel frames, a few rows per
-    embedding layer, the last k embeddings. One mel call and one embedding step per 80 ms.
+    embedding layer, the last k - 1 embeddings. One mel call and one embedding step per 80 ms.
+    """
+
+    def __init__(self, k: int):
+        self.k = k
+        _mel_session()  # load the model now, not on the first word
+        self._embedding = StreamingEmbedding()
+        self.reset()
+
+    def reset(self) -> None:
+        self._raw = np.zeros(0, np.float32)  # audio not yet turned into mel frames
+        self._embedding.reset()
+        self._skip = SKIP_FRAMES  # mel frames still to leave out of the embeddings
+        self._n_emb = 0  # embeddings computed since reset
+        self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
+
+    def push(self, frame: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """(n, k * 96) windows this audio completes, and the end sample of each."""
+        none = (np.zeros((0, self.k * EMB_DIM), np.float32), [])
+        self._raw = np.concatenate([self._raw, np.asarray(frame, dtype=np.int16).astype(np.float32)])
+        mel = mel_frames(self._raw)  # whole chunks only: the same chunks as the clip-level path
+        if len(mel) == 0:
+            return none
+        self._raw = self._raw[len(mel) * HOP:]
+        skip = min(self._skip, len(mel))
+        self._skip -= skip
+        new = push_mel(self._embedding, mel[skip:])
+        m = len(new)
+        if m == 0:
+            return none
+        first = self._n_emb
+        self._n_emb += m
+        k = self.k
+        emb = np.concatenate([self._emb, new])
+        self._emb = emb[-(k - 1):] if k > 1 else emb[:0]
+        w = windows(emb, k)
+        # window j of `emb` ends with embedding first - len(old) + j + k - 1
+        last = first + m - 1
+        return w, [int(emb_end_sample(last - len(w) + 1 + j)) for j in range(len(w))]
+
+
+class HeadVerdicts:
+    """The verifier heads' class probabilities for each recent window, kept so that a grammar
+    result can ask whether a head also heard its command in the utterance's span."""
+
+    def __init__(self, heads: dict[str, CommandHead], k: int):
+        for name, h in heads.items():
+            if h.w0.shape[0] != k * EMB_DIM:
+                raise ValueError(f"the {name} head must see the stop head's windows ({k} embeddings)")
+        self.heads = heads
+        self.reset()
+
+    def reset(self) -> None:
+        # (window end sample, class probabilities) of each head's recent windows
+        self._kept: dict[str, deque[tuple[int, np.ndarray]]] = {
+            name: deque(maxlen=VERDICT_MEMORY) for name in self.heads}
+
+    def observe(self, w: np.ndarray, ends: list[int]) -> None:
+        if len(w):
+            for name, h in self.heads.items():
+                self._kept[name].extend(zip(ends, h(w), strict=True))
+
+    def best(self, name: str, index: int, start: int, end: int) -> float:
+        """Head `name`'s highest probability of class `index` over the windows ending between
+        stream samples `start` and `end` (0 when none was kept)."""
+        kept = self._kept.get(name, ())
+        return max((float(p[index]) for e, p in kept if start <= e <= end), default=0.0)
+
+    def command_prob(self, index: int, start: int, end: int) -> float:
+        return self.best("command", index, start, end)
+
+    def pain_prob(self, start: int, end: int) -> float:
+        return self.best("pain", PAIN_INDEX, start, end)
+
+
+class StopSpotter:
+    """Streaming detector: one Detection per spoken "stop".
+
+    Fed raw audio (`feed`, `scores`) it runs its own embedding stream; inside the hearing
+    pipeline it scores the front end's shared windows (`feed_windows`), so the embedding is
+    computed once for every head.
     """
 
     def __init__(self, threshold: float | None = None, head_path: Path = HEAD_PATH,
-                 refractory_s: float = REFRACTORY_S, command_head: CommandHead | None = None,
-                 pain_head: CommandHead | None = None):
-        """`command_head`, `pain_head`: also score every window for the navigation commands and
-        for pain, kept for `command_prob` and `pain_prob`; they must use the stop head's k."""
+                 refractory_s: float = REFRACTORY_S):
         self._head = load_head(head_path)
-        # The verifier heads, by name: each scores every window, kept for `_best`.
-        self._verifiers = {name: h for name, h in (("command", command_head), ("pain", pain_head))
-                           if h is not None}
-        for name, h in self._verifiers.items():
-            if h.w0.shape[0] != self._head.k * EMB_DIM:
-                raise ValueError(f"the {name} head must see the stop head's windows "
-                                 f"({self._head.k} embeddings)")
         self._threshold = self._head.threshold if threshold is None else float(threshold)
         self._refractory = int(refractory_s * RATE)
-        _mel_session()  # load the model now, not on the first word
-        self._embedding = StreamingEmbedding()
+        self._stream = EmbeddingStream(self._head.k)
         self.reset()
 
     @property
@@ -186,68 +256,27 @@ class StopSpotter:
         return self._head
 
     def reset(self) -> None:
-        self._raw = np.zeros(0, np.float32)  # audio not yet turned into mel frames
-        self._embedding.reset()
-        self._skip = SKIP_FRAMES  # mel frames still to leave out of the embeddings
-        self._n_emb = 0  # embeddings computed since reset
-        self._emb = np.zeros((0, EMB_DIM), np.float32)  # the last k - 1 (or fewer) embeddings
+        self._stream.reset()
         self._last_fire = -(10**12)  # stream sample of the last detection
         self._armed = True  # re-armed only once the score has dropped under threshold
-        # (window end sample, class probabilities) of each verifier head's recent windows
-        self._verdicts: dict[str, deque[tuple[int, np.ndarray]]] = {
-            name: deque(maxlen=VERDICT_MEMORY) for name in self._verifiers}
-
-    @property
-    def command_head(self) -> CommandHead | None:
-        return self._verifiers.get("command")
-
-    @property
-    def pain_head(self) -> CommandHead | None:
-        return self._verifiers.get("pain")
-
-    def _best(self, name: str, index: int, start: int, end: int) -> float:
-        """Head `name`'s highest probability of class `index` over the windows ending between
-        stream samples `start` and `end` (0 when none was kept)."""
-        kept = self._verdicts.get(name, ())
-        return max((float(p[index]) for e, p in kept if start <= e <= end), default=0.0)
-
-    def command_prob(self, index: int, start: int, end: int) -> float:
-        return self._best("command", index, start, end)
-
-    def pain_prob(self, start: int, end: int) -> float:
-        return self._best("pain", PAIN_INDEX, start, end)
 
     def scores(self, frame: np.ndarray) -> list[tuple[float, int]]:
         """Advance the stream by `frame`; (score, end sample) of each new window, in order."""
-        self._raw = np.concatenate([self._raw, np.asarray(frame, dtype=np.int16).astype(np.float32)])
-        mel = mel_frames(self._raw)  # whole chunks only: the same chunks as the clip-level path
-        if len(mel) == 0:
-            return []
-        self._raw = self._raw[len(mel) * HOP:]
-        skip = min(self._skip, len(mel))
-        self._skip -= skip
-        new = push_mel(self._embedding, mel[skip:])
-        m = len(new)
-        if m == 0:
-            return []
-        first = self._n_emb
-        self._n_emb += m
-        k = self._head.k
-        emb = np.concatenate([self._emb, new])
-        self._emb = emb[-(k - 1):] if k > 1 else emb[:0]
-        w = self._head.windows(emb)
-        s = self._head(w)
-        # window j of `emb` ends with embedding first - len(old) + j + k - 1
-        last = first + m - 1
-        ends = [int(emb_end_sample(last - len(s) + 1 + j)) for j in range(len(s))]
-        if len(w):
-            for name, h in self._verifiers.items():
-                self._verdicts[name].extend(zip(ends, h(w), strict=True))
-        return list(zip(s.tolist(), ends, strict=True))
+        w, ends = self._stream.push(frame)
+        return self.score_windows(w, ends)
+
+    def score_windows(self, w: np.ndarray, ends: list[int]) -> list[tuple[float, int]]:
+        return list(zip(self._head(w).tolist(), ends, strict=True)) if len(w) else []
 
     def feed(self, frame: np.ndarray) -> list[Detection]:
+        return self._detect(self.scores(frame))
+
+    def feed_windows(self, w: np.ndarray, ends: list[int]) -> list[Detection]:
+        return self._detect(self.score_windows(w, ends))
+
+    def _detect(self, scored: list[tuple[float, int]]) -> list[Detection]:
         out = []
-        for score, end in self.scores(frame):
+        for score, end in scored:
             if score < self._threshold:
                 self._armed = True
             elif self._armed and end - self._last_fire >= self._refractory:

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ..commands import PHRASES, Command, parse
-from .base import Heard, RecognizerError
+from ..heard import Heard
+from .base import RecognizerError
 
 
 class VoskRecognizer:
     name = "vosk"
+    safety = True  # its partial results carry the stops: it hears each block on the stop path
 
     def __init__(self, model_dir: str | Path, phrases: list[str] | None = None,
                  command_of: Callable[[str], Command | None] = parse):
@@ -44,14 +46,15 @@ class VoskRecognizer:
         self._spent = 0  # words of the current partial already acted on
         self.last_partial = ""
 
-    def feed(self, frame: np.ndarray) -> list[Heard]:
-        raw = frame.astype(np.int16, copy=False).tobytes()
+    def feed(self, block) -> list[Heard]:
+        """`block`: a hearing Block (its `audio` and `t`)."""
+        raw = np.asarray(block.audio, dtype=np.int16).tobytes()
         if self._rec.AcceptWaveform(raw):
             result = json.loads(self._rec.Result())
             fired, self._safety_fired = self._safety_fired, False
             self._spent = 0
             self.last_partial = ""
-            return self._final(result, fired)
+            return self._final(block.t, result, fired)
         partial = json.loads(self._rec.PartialResult()).get("partial", "")
         self.last_partial = partial
         words = partial.split()
@@ -60,10 +63,10 @@ class VoskRecognizer:
         if command is not None and command.is_safety:
             self._safety_fired = True
             self._spent = len(words)
-            return [Heard(command, fresh, None, final=False)]
+            return [Heard(block.t, command, fresh, None, final=False, path=self.name, start=block.t - 1.0)]
         return []
 
-    def _final(self, result: dict, fired: bool) -> list[Heard]:
+    def _final(self, t: float, result: dict, fired: bool) -> list[Heard]:
         text = result.get("text", "")
         if not text or "[unk]" in text:
             return []
@@ -72,4 +75,5 @@ class VoskRecognizer:
         command = self._command_of(text)
         if command is None or (command.is_safety and fired):
             return []
-        return [Heard(command, text, confidence, final=True)]
+        # no start: vosk's own endpointing decides what one utterance is, and no tail rule applies
+        return [Heard(t, command, text, confidence, final=True, path=self.name)]

@@ -1,0 +1,133 @@
+"""The arbiter, pure: which candidates reach the session, marked how, and when the voice ducks.
+
+Tables of plain values, no audio."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.commands import Command
+from assistant.heard import Heard
+from assistant.hearing.arbiter import ArbiterState, Candidate, Duck, OwnVoice, duck, judge
+from assistant.hearing.echo_path import NO_ECHO_PATH, EchoSpan
+
+VOICE_ALONE = EchoSpan(playing=True, removal_db=24.0, baseline_db=25.0, raw=False, cancelling=True,
+                       carries=True)
+PERSON = EchoSpan(playing=True, removal_db=6.0, baseline_db=25.0, raw=False, cancelling=True, carries=True)
+QUIET = EchoSpan(playing=False, removal_db=0.0, baseline_db=25.0, raw=False, cancelling=True)
+NO_ECHO_AT_MIC = EchoSpan(playing=True, removal_db=0.2, baseline_db=0.1, raw=False, cancelling=True)
+RAW = EchoSpan(playing=True, removal_db=24.0, baseline_db=25.0, raw=True, cancelling=True)
+WEAK = EchoSpan(playing=True, removal_db=8.0, baseline_db=8.5, raw=False, cancelling=True)
+
+
+@pytest.mark.parametrize(("span", "explained"), [
+    (VOICE_ALONE, True),  # removal as usual: nothing but the voice was there
+    (PERSON, False),  # a person added what the canceller cannot remove
+    (QUIET, False),  # the assistant was not playing
+    (NO_ECHO_AT_MIC, False),  # headphones: the canceller removes nothing, nothing is explained
+    (RAW, True),  # the recognizers heard the raw microphone: the voice itself, by the canceller's figures
+    (WEAK, False),  # under 10 dB removed: too little to tell the voice from a person
+    (NO_ECHO_PATH, False),  # no canceller at all
+    (EchoSpan(True, 19.5, 25.0, False, True), True),  # within 6 dB of the usual
+    (EchoSpan(True, 18.5, 25.0, False, True), False),
+])
+def test_own_voice_explains_only_what_the_voice_alone_would_give(span, explained):
+    assert OwnVoice().explains(span) is explained
+
+
+def h(t: float, command: Command, final: bool = False, start: float | None = None) -> Heard:
+    return Heard(t, command, command.value, final=final, start=start if start is not None else t - 1.0)
+
+
+@pytest.mark.parametrize(("command", "span", "said", "own"), [
+    (Command.NEXT, VOICE_ALONE, "Step two of five.", True),
+    (Command.NEXT, PERSON, "Step two of five.", False),
+    (Command.STOP, VOICE_ALONE, "Step two of five.", True),  # the spotter's "stop" in its "Step"
+    (Command.STOP, PERSON, "Say stop, or ouch, and I stop at once.", False),  # a person's stop
+    (Command.STOP, NO_ECHO_AT_MIC, "Say stop, or ouch, and I stop at once.", False),
+    (Command.PAIN, VOICE_ALONE, "Say stop, or ouch, and I stop at once.", True),
+    (Command.PAIN, EchoSpan(True, 0.1, 0.2, True, True, carries=False), "Say ouch.", False),  # headphones
+])
+def test_what_the_assistants_own_voice_explains_is_set_aside(command, span, said, own):
+    _, out = judge(ArbiterState(), 10.0, [Candidate(h(10.0, command), span, said)])
+    assert [(x.command, x.own_voice) for x in out] == [(command, own)]
+
+
+@pytest.mark.parametrize(("span", "person"), [
+    (PERSON, True), (VOICE_ALONE, False),
+    (EchoSpan(True, 0.2, 0.1, False, True, carries=False), True),  # headphones: any speech is a person's
+    (EchoSpan(True, 3.0, 4.0, False, True, carries=True), False),  # converging: it cannot tell
+    (EchoSpan(True, 3.0, 4.0, False, True, carries=None), False),  # under a second played
+    (NO_ECHO_PATH, False),
+])
+def test_the_echo_path_tells_a_person_only_when_it_can(span, person):
+    assert OwnVoice().person(span) is person
+
+
+@pytest.mark.parametrize(("first", "later", "passes"), [
+    (Command.STOP, Command.NEXT, False),  # "stop ... next": the tail never releases the latch
+    (Command.STOP, Command.CONTINUE, False),
+    (Command.STOP, Command.STOP, False),  # the grammar's backup of the same word
+    (Command.STOP, Command.PAIN, True),  # "stop ... it hurts": news of pain upgrades the stop
+    (Command.PAIN, Command.PAIN, False),
+])
+def test_the_tail_of_an_utterance_that_stopped_the_session_yields_nothing_more(first, later, passes):
+    state, out = judge(ArbiterState(), 10.0, [Candidate(h(10.0, first), PERSON)])
+    assert [x.command for x in out] == [first]
+    tail = h(10.6, later, final=True, start=9.2)  # the grammar's result on the same utterance
+    _, out = judge(state, 10.6, [Candidate(tail, PERSON)])
+    assert [x.command for x in out] == ([later] if passes else [])
+
+
+def test_a_command_after_the_utterance_is_not_a_tail():
+    state, _ = judge(ArbiterState(), 10.0, [Candidate(h(10.0, Command.STOP), PERSON)])
+    later = h(14.0, Command.CONTINUE, final=True, start=12.5)  # a new utterance, after the stop
+    _, out = judge(state, 14.0, [Candidate(later, PERSON)])
+    assert [x.command for x in out] == [Command.CONTINUE]
+
+
+def test_partial_results_are_never_tails():
+    """The fast paths restart after each hit: one word fires once, and each fire is news."""
+    state, _ = judge(ArbiterState(), 10.0, [Candidate(h(10.0, Command.STOP), PERSON)])
+    _, out = judge(state, 10.3, [Candidate(h(10.3, Command.PAIN), PERSON)])
+    assert [x.command for x in out] == [Command.PAIN]
+
+
+# ---- ducking ---------------------------------------------------------------------------------
+
+# (t, voice activity, assistant playing, the echo path says a person, session cut) -> ducks
+DUCK_TABLE = [
+    ("a person talks over the voice, then falls quiet", [
+        (1.00, 0.1, True, True, False, []),
+        (1.02, 0.9, True, True, False, [Duck(True, -20.0)]),
+        (1.04, 0.9, True, True, False, []),
+        (1.06, 0.1, True, True, False, []),  # quiet from here
+        (1.30, 0.6, True, True, False, []),  # a breath of speech: the quiet starts again
+        (1.32, 0.2, True, True, False, []),
+        (1.70, 0.2, True, True, False, []),
+        (1.72, 0.2, True, True, False, [Duck(False)]),  # 0.4 s quiet
+    ]),
+    ("nobody talks", [(t / 50, 0.1, True, True, False, []) for t in range(20)]),
+    ("speech to the VAD that the echo path explains, or cannot tell from the voice", [
+        (1.00, 0.9, True, False, False, []), (1.02, 0.9, True, False, False, []),
+    ]),
+    ("a person talking while nothing plays", [
+        (1.00, 0.9, False, True, False, []), (1.02, 0.9, False, True, False, []),
+    ]),
+    ("a stop cut the voice: the answer is heard whole, and the same talk never ducks again", [
+        (1.00, 0.9, True, True, False, [Duck(True, -20.0)]),
+        (1.20, 0.9, True, True, True, []),  # cut: the player is back at full level by itself
+        (1.22, 0.9, True, True, False, []),  # still talking over "Stopped. Lift your hands."
+        (1.24, 0.1, True, True, False, []),
+        (1.64, 0.1, True, True, False, []),  # quiet for 0.4 s: the next talk may duck again
+        (1.66, 0.9, True, True, False, [Duck(True, -20.0)]),
+    ]),
+]
+
+
+@pytest.mark.parametrize(("name", "rows"), DUCK_TABLE, ids=[n for n, _ in DUCK_TABLE])
+def test_ducking(name, rows):
+    state = ArbiterState()
+    for t, speech, playing, person, cut, want in rows:
+        state, got = duck(state, t, speech, playing, person, cut)
+        assert got == want, (name, t)
