@@ -65,6 +65,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_data beside this file
 
 import bench_data as bd
+import bench_rooms
 from bench_data import Clip, Condition, Placed
 
 from assistant.commands import PHRASES, Command
@@ -88,6 +89,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "cpu_per_audio_s": ("<=", 0.15, "<= 0.15 s/s"),
     "peak_rss_mb": ("<=", 200.0, "<= 200 MB"),
     "self_triggers": ("<=", 0.0, "0"),
+    "self_triggers_rooms": ("<=", 0.0, "0"),
+    "commands_over_voice": (">=", bench_rooms.TARGET_OBEYED, ">= 90 %"),
 }
 ECHO = "30,-12"  # the room: the speaker heard 30 ms later, 12 dB down, with a reverberant tail
 
@@ -559,7 +562,7 @@ class EngineReport:
 
 
 def evaluate(engine: str, runs: list[StreamRun], startup: dict[str, float], split: str,
-             self_runs: list[SelfRun]) -> EngineReport:
+             self_runs: list[SelfRun], rooms: dict[str, Any] | None = None) -> EngineReport:
     by_kind: dict[str, list[StreamRun]] = defaultdict(list)
     for r in runs:
         by_kind[r.stream.kind].append(r)
@@ -587,6 +590,10 @@ def evaluate(engine: str, runs: list[StreamRun], startup: dict[str, float], spli
     if self_runs:  # the quick run leaves whole routines to the tests (tests/test_self_hearing.py)
         f["self_triggers"] = score_self(self_runs)
         values["self_triggers"] = f["self_triggers"]["value"]
+    if rooms is not None:
+        f["rooms"] = rooms
+        values["self_triggers_rooms"] = float(rooms["self_triggers"])
+        values["commands_over_voice"] = rooms["commands_obeyed"]
     rep.verdicts = {k: check(k, v) for k, v in values.items()}
     f["targets"] = {k: {"value": v, "target": TARGETS[k][2], "result": rep.verdicts[k]}
                     for k, v in values.items()}
@@ -635,6 +642,18 @@ def render(rep: EngineReport) -> str:
         *([["self-triggers, whole routines with echo", f"{f['self_triggers']['value']:.0f}", "no speech",
              f"{f['self_triggers']['routines']} routines, {f['self_triggers']['minutes']:.0f} min",
              TARGETS["self_triggers"][2], v["self_triggers"]]] if "self_triggers" in f else []),
+        *([["self-triggers, every room, a stop/continue cycle", f"{f['rooms']['self_triggers']}",
+            "no speech", f"{len(f['rooms']['rooms'])} rooms", TARGETS["self_triggers_rooms"][2],
+            v["self_triggers_rooms"]],
+           ["commands obeyed over the voice, simulated rooms", p100(f["rooms"]["commands_obeyed"]),
+            "real + held-out voices", f"{f['rooms']['commands_n']} commands",
+            TARGETS["commands_over_voice"][2], v["commands_over_voice"]],
+           ["  of them real people's (back, next, pause, resume)", p100(f["rooms"]["commands_obeyed_real"]),
+            "held-out / test", f"{f['rooms']['commands_real_n']} commands", "-", ""],
+           ["navigation latency over the voice, median / p95",
+            f"{f['rooms']['navigation_latency_median_ms']:.0f} / "
+            f"{f['rooms']['navigation_latency_p95_ms']:.0f} ms",
+            "obeyed commands", "", "-", ""]] if "rooms" in f else []),
         ["CPU while listening", f"{res['cpu_per_audio_s']:.3f} s/s", "all streams",
          f"{res['audio_s'] / 60:.1f} min audio", TARGETS["cpu_per_audio_s"][2], v["cpu_per_audio_s"]],
         ["peak RSS of listen", f"{res['peak_rss_mb']:.0f} MB", "all streams",
@@ -655,6 +674,9 @@ def render(rep: EngineReport) -> str:
     out.append(f"false stops by source: {src}")
     out.append("false stops by path (first safety event): "
                + ", ".join(f"{k} {v}" for k, v in fs["by_path"].items()))
+    if "rooms" in f:
+        out.append("rooms (scripts/bench_rooms.py):")
+        out.append(bench_rooms.render(f["rooms"]))
     if "self_triggers" in f:
         out.append("self-hearing (--echo " + f["self_triggers"]["echo"] + "): " + "; ".join(
             f"{k} {'nothing heard' if not d['heard'] else ', '.join(d['heard'])}, ended {d['ended']}"
@@ -713,7 +735,11 @@ def run_engine(engine: str, model: str | None, streams: list[Stream], work: Path
             if i % 10 == 0 or i == len(futures):
                 progress(f"{engine}: {i}/{len(futures)} streams done")
         self_runs = [f.result() for f in self_futures]
-    return evaluate(engine, runs, startup, args.split, self_runs)
+    rooms = None
+    if engine == "embedded" or args.rooms_all:  # the product's engine, in every simulated room
+        progress(f"{engine}: rooms ...")
+        rooms = bench_rooms.run_all(work / f"rooms-{engine}", env, args.jobs, args.quick, progress)
+    return evaluate(engine, runs, startup, args.split, self_runs, rooms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -737,6 +763,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="listen processes at once")
     ap.add_argument("--keep", metavar="DIR", help="keep the microphone streams and journals here")
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    ap.add_argument("--rooms-all", action="store_true",
+                    help="run the rooms for every engine, not only embedded")
     args = ap.parse_args(argv)
 
     wall0 = time.monotonic()
