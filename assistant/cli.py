@@ -35,6 +35,9 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
                    help="recognizer (default: vosk if a model is in models/, else embedded: the "
                         "trained stop spotter with pocketsphinx for the rest; pocketsphinx: alone)")
     p.add_argument("--model", help="vosk model directory")
+    p.add_argument("--second-stage", choices=["auto", "on", "off"], default="auto",
+                   help="Whisper on each speech segment, deciding navigation and yes/no (auto: when "
+                        "scripts/setup has put its model in models/)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,7 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     aec = "off" if args.no_aec else args.aec
     try:
         canceller = None if aec == "off" else make_canceller(aec)
-        ears = make_ears(args.engine, args.model, canceller)
+        ears = make_ears(args.engine, args.model, canceller, args.second_stage, live=not args.mic_file)
     except (RecognizerError, EchoError, Aec3Error) as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -193,6 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         display.close()
         keys.close()
         journal.close()
+        ears.close()
     print(f"Session ended ({result.reason}) after {result.seconds:.1f} s. Journal: {journal_path}")
     return 0
 
@@ -221,25 +225,33 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .recognizers import RecognizerError
 
     try:
-        ears = make_ears(args.engine, args.model, canceller=None)  # nothing is played: no echo
+        # nothing is played: no echo canceller
+        ears = make_ears(args.engine, args.model, None, args.second_stage, live=not args.mic_file)
     except RecognizerError as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     journal = Journal(args.journal)
 
+    def show(t: float, h) -> None:
+        conf = f"{h.confidence:.2f}" if h.confidence is not None else "-"
+        print(f"{h.t:8.2f}  {h.command.value:10} {h.text!r:24} conf {conf}"
+              f"{'' if h.final else '  (partial)'}", flush=True)
+        journal.write(h.t, "heard", command=h.command.value, text=h.text,
+                      confidence=h.confidence, final=h.final, path=h.path)
+
     def report(t: float, frame) -> None:
         for h in ears.listen(t, frame):
-            conf = f"{h.confidence:.2f}" if h.confidence is not None else "-"
-            print(f"{t:8.2f}  {h.command.value:10} {h.text!r:24} conf {conf}"
-                  f"{'' if h.final else '  (partial)'}", flush=True)
-            journal.write(t, "heard", command=h.command.value, text=h.text,
-                          confidence=h.confidence, final=h.final, path=h.path)
+            show(t, h)
 
     print(f"Listening with {ears.name}. Ctrl-C to end.", file=sys.stderr)
     try:
         if args.mic_file:
+            t = 0.0
             for i, frame in enumerate(stream_audio(args.mic_file, RATE, BLOCK)):
-                report((i + 1) * BLOCK / RATE, frame)
+                t = (i + 1) * BLOCK / RATE
+                report(t, frame)
+            for h in ears.flush(t):  # the file may end right after its last word
+                show(t, h)
         else:
             import queue
 

@@ -105,3 +105,43 @@ def phrases_for(command: Command) -> list[str]:
 def vocabulary_words() -> list[str]:
     """Every distinct word used by any phrase, sorted: what a recognizer must know."""
     return sorted({w for p in PHRASES for w in p.split()})
+
+
+# What a person adds around a command, which an English recognizer writes down and a grammar
+# never hears: "next, please", "okay, pause", "um, go back".
+_FILLERS = frozenset("please okay ok um uhm uh er erm hmm oh so now then just hey right".split())
+# Natural answers to the safety questions ("Is there numbness ...? Say yes or no.")
+_ANSWERS = {"yeah": "yes", "yep": "yes", "yup": "yes", "nope": "no", "nah": "no"}
+MAX_SNAP_WORDS = 4  # a longer transcript with no stop or pain word in it is a sentence
+
+
+def snap(text: str) -> Command | None:
+    """A free transcript (an English recognizer's) snapped onto the vocabulary, or None.
+
+    Safety as in `parse` (a stop or pain word anywhere). Otherwise the transcript, less the
+    fillers around commands, must be one phrase, said once or over and over ("next, next, ne":
+    prompted with the vocabulary, Whisper tends to write a word out until its token cap): "pause
+    timer", "skip on tv" or "play the beatles" are not commands, however close they sound.
+    """
+    command = parse(text)
+    if command is not None:
+        return command
+    words = [_ANSWERS.get(w, w) for w in normalize(text).split() if w not in _FILLERS]
+    if not words:
+        return None
+    for n in (1, 2, 3):  # a phrase said over and over, the last time perhaps cut short
+        unit = words[:n]
+        repeated = len(words) >= n and (unit * (len(words) // n + 1))[: len(words)] == words
+        if repeated and " ".join(unit) in PHRASES:
+            return PHRASES[" ".join(unit)]
+    if len(words) > MAX_SNAP_WORDS:
+        return None
+    return PHRASES.get(" ".join(words))
+
+
+def prompt_text() -> str:
+    """The vocabulary as an English recognizer's prompt, so that it writes these very words. On
+    tuning data (60 real stops, 80 real short words, 48 synthetic commands, 66 synthetic
+    command-like sentences) every phrase listed did as well as or better than each word once
+    (60 and 59 stops heard, 1 and 0 false stops, 46 commands both) or no prompt (51 stops)."""
+    return ", ".join(PHRASES).replace("where am i", "where am I") + "."

@@ -23,5 +23,8 @@ class Heard:
     # The assistant's own voice explains it: it played during the candidate's audio and the
     # echo canceller took away about as much as it takes from that voice alone (the arbiter).
     own_voice: bool = False
+    # The assistant was speaking during its audio and the echo path could not confirm a person
+    # (the arbiter): enough for most commands, not to release the stop latch.
+    over_voice: bool = False
     path: str = ""  # which recognizer: "stop spotter", "keyword spotter", "grammar", "vosk", ...
     start: float | None = None  # stream time where its audio began, when the recognizer knows

@@ -405,6 +405,8 @@ def _heard_log(e: Heard, accepted: bool, why: str = "") -> Log:
         data["source"] = e.source
     if e.path:
         data["path"] = e.path
+    if e.over_voice:
+        data["over_voice"] = True
     if why:
         data["ignored"] = why
     return Log("heard", data)
@@ -596,9 +598,16 @@ def _on_heard(s: State, e: Heard) -> tuple[State, list[Action]]:
 
 
 def _on_heard_stopped(s: State, e: Heard) -> tuple[State, list[Action]]:
-    """The latch: only continue, next or quit leave; nothing else speaks but the stop hint."""
+    """The latch: only continue, next or quit leave; nothing else speaks but the stop hint.
+
+    Releasing it takes a person who was heard as one: a continue or next heard while the
+    assistant was speaking, which the echo path could not tell from its own voice
+    (`over_voice`), is not enough. Whisper writes down even the faint residue of the voice, and
+    the residue of "Stopped. Lift your hands and let the pain settle." once came out as "next"."""
     c = e.command
     in_intro = s.resume is Mode.INTRO
+    if e.over_voice and c in (Command.CONTINUE, Command.NEXT):
+        return s, [_heard_log(e, False, "over my voice")]
     if s.resume is Mode.CHECK and c in (Command.CONTINUE, Command.NEXT):
         # Nothing to skip to before the answer: either way the question is asked again.
         if refused := _missing_device(s, e):

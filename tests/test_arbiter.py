@@ -131,3 +131,14 @@ def test_ducking(name, rows):
     for t, speech, playing, person, cut, want in rows:
         state, got = duck(state, t, speech, playing, person, cut)
         assert got == want, (name, t)
+
+
+@pytest.mark.parametrize(("span", "over"), [
+    (PERSON, False),  # plainly a person
+    (QUIET, False),  # the assistant was not speaking
+    (EchoSpan(True, 17.0, 25.0, False, True, carries=True), True),  # neither the voice nor plainly a person
+    (EchoSpan(True, 3.0, 4.0, False, True, carries=True), True),  # a canceller converging cannot tell
+])
+def test_a_candidate_over_the_voice_that_the_echo_path_cannot_place_is_marked(span, over):
+    _, out = judge(ArbiterState(), 10.0, [Candidate(h(10.0, Command.CONTINUE, final=True), span)])
+    assert [(x.own_voice, x.over_voice) for x in out] == [(False, over)]

@@ -54,7 +54,7 @@ class LiveRun:
                     return e
             assert self.proc.poll() is None, self.proc.communicate()
             time.sleep(0.02)
-        raise AssertionError(f"not seen within {timeout} s: {[e['event'] for e in self.events()]}")
+        raise AssertionError(f"not seen within {timeout} s: {self.events()}")
 
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.routine import load_routine
 from assistant.session import estimate_s
-from tests.conftest import ROOT, TUNE_STOP, cli, festival, real_clip, save, timeline
+from tests.conftest import ROOT, TUNE_STOP, cli, real_clip, save, timeline
 
 ECHO = "30,-12"
 
@@ -64,18 +64,18 @@ def test_a_real_stop_over_the_assistants_voice_still_stops_it(tmp_path):
     assert cut and cut[0]["t"] == heard[0]["t"]
 
 
-def test_a_command_said_over_the_assistants_voice_ducks_it_and_is_obeyed(tmp_path):
-    # festival's kal voice (the heads learnt from it, at other durations) says "next" 12 s into
-    # the spoken introduction: the voice ducks under it and the session moves to the first step
+def test_a_real_next_said_over_the_assistants_voice_ducks_it_and_is_obeyed(tmp_path):
+    # A real person's "next" (speech-to-phrase's speaker) 12 s into the spoken introduction: the
+    # voice ducks under it and the session moves on to the first step.
     at = 12.0
-    events = run_with_echo(tmp_path, "routines/lower-back.yaml",
-                           timeline(25.0, [(at, festival("next", "voice_kal_diphone"))], noise_db=-55))
+    nxt = real_clip("ohf_speech_to_phrase_en/en/next.wav")
+    events = run_with_echo(tmp_path, "routines/lower-back.yaml", timeline(25.0, [(at, nxt)], noise_db=-55))
     playing = [e for e in events if e["event"] == "say" and e["t"] < at]
     assert playing[-1]["kind"] == "intro" and playing[-1]["t"] + playing[-1]["seconds"] > at + 2
     ducks = [e for e in events if e["event"] == "duck" and at <= e["t"] < at + 1.0]
     assert ducks and ducks[0]["on"] and ducks[0]["gain_db"] == -20.0
     heard = [e for e in events if e["event"] == "heard" and e.get("ignored") != "own voice"]
     assert [(h["command"], h["accepted"]) for h in heard] == [("next", True)]
-    assert ducks[0]["t"] < heard[0]["t"] < at + 1.5
+    assert ducks[0]["t"] < heard[0]["t"] < at + len(nxt) / 16000 + 1.0
     step = next(e for e in events if e["event"] == "step")
     assert step["index"] == 0 and step["t"] == heard[0]["t"]

@@ -405,3 +405,16 @@ def test_what_the_microphone_heard_of_the_assistants_own_voice_is_never_obeyed(c
         assert [a for a in actions if not isinstance(a, S.Log)] == []
         assert logs(actions, "heard") == [{"command": command.value, "text": command.value,
                                            "accepted": False, "final": True, "ignored": "own voice"}]
+
+
+@pytest.mark.parametrize("command", [Command.CONTINUE, Command.NEXT])
+def test_the_latch_is_not_released_by_what_might_be_the_assistants_own_voice(command):
+    """Over its own voice, a continue or next the echo path cannot tell from that voice does not
+    release a stop; the same said where it can (or a key) does."""
+    state = stopped()
+    e = S.Heard(state.now + 0.5, command, command.value, over_voice=True)
+    s, actions = S.step(state, e)
+    assert s.mode is Mode.STOPPED and [a for a in actions if not isinstance(a, S.Log)] == []
+    assert logs(actions, "heard")[0]["ignored"] == "over my voice"
+    s, _ = S.step(state, S.Heard(state.now + 0.5, command, command.value))
+    assert s.mode is not Mode.STOPPED

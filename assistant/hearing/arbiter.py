@@ -37,6 +37,9 @@ TAIL_MEMORY_S = 6.0  # safety candidates remembered for the tail rule (longer th
 class OwnVoice:
     margin_db: float = 6.0  # removal within this of the usual: nothing but the voice was there
     min_removal_db: float = 10.0  # ... and at least this: the microphone did carry the voice
+    # a person is claimed (to duck the voice) only on removal this far under the usual: where
+    # the echo is faint, the removal of 100 ms of it swings by more than `margin_db`
+    person_margin_db: float = 10.0
 
     def explains(self, span: EchoSpan) -> bool:
         """The removal is the canceller's own, measured even while the recognizers hear the raw
@@ -54,7 +57,8 @@ class OwnVoice:
             return False
         if not span.carries:
             return True
-        return span.baseline_db >= self.min_removal_db and not self.explains(span)
+        return (span.playing and span.baseline_db >= self.min_removal_db
+                and span.removal_db <= span.baseline_db - self.person_margin_db)
 
     def sets_aside(self, h: Heard, span: EchoSpan, said: str) -> bool:
         """`said` (what the assistant was saying meanwhile) is kept on the record, not weighed:
@@ -80,20 +84,26 @@ class ArbiterState:
     quiet_since: float | None = None  # when the person's voice last fell silent, while not idle
 
 
-def judge(state: ArbiterState, t: float, candidates: list[Candidate],
-          own: OwnVoice = OWN_VOICE) -> tuple[ArbiterState, list[Heard]]:
+def judge(state: ArbiterState, t: float, candidates: list[Candidate], own: OwnVoice = OWN_VOICE,
+          navigation_from: str | None = None) -> tuple[ArbiterState, list[Heard]]:
     """The candidates of one block, in order: those to tell the session (marked `own_voice`
-    when the assistant's voice explains them)."""
+    when the assistant's voice explains them). `navigation_from`: only this recognizer decides
+    what is not a stop (the second stage that knows English, when it is there); stops are taken
+    from every recognizer."""
     recent = [(ts, c) for ts, c in state.safety if t - ts <= TAIL_MEMORY_S]
     out: list[Heard] = []
     for cand in candidates:
         h = cand.heard
+        if navigation_from and not h.command.is_safety and h.path != navigation_from:
+            continue
         if h.final and h.start is not None:
             fired = {c for ts, c in recent if ts >= h.start}
             if fired and not (h.command is Command.PAIN and Command.PAIN not in fired):
                 continue  # the tail of an utterance that already stopped the session
         if own.sets_aside(h, cand.echo, cand.said):
             h = replace(h, own_voice=True)
+        elif cand.echo.playing and not own.person(cand.echo):
+            h = replace(h, over_voice=True)
         if h.command.is_safety:
             recent.append((h.t, h.command))
         out.append(h)

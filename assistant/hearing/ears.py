@@ -32,10 +32,19 @@ class Ears:
         self.recognizers = recognizers  # the rest: navigation, and backups for the safety words
         self.ducking = ducking if frontend.vad is not None else None
         self.state = ArbiterState()
+        # with a second stage that knows English, it alone decides navigation and yes/no
+        self.navigation_from = next((r.name for r in recognizers if r.name == "whisper"), None)
+        if self.navigation_from:
+            self.name = f"{name}+{self.navigation_from}"
 
     @property
     def echo(self) -> EchoPath | None:
         return self.frontend.echo
+
+    def close(self) -> None:
+        for r in self.recognizers:
+            if hasattr(r, "close"):
+                r.close()
 
     def reset(self) -> None:
         """Forget any utterance in progress (after a fault)."""
@@ -56,6 +65,10 @@ class Ears:
              cut: bool = False) -> list[Heard | Duck]:
         """`playing`: the assistant's voice went out in this block; `cut`: the session cut it."""
         self.frontend.finish(block)
+        if block.segment == "end":  # a keyword spotter's cepstral mean follows the stream
+            for r in self.stop.recognizers:
+                if hasattr(r, "restart"):
+                    r.restart()
         out: list[Heard | Duck] = []
         if self.ducking is not None:
             person = False
@@ -67,8 +80,19 @@ class Ears:
         heard = [h for r in self.recognizers for h in r.feed(block)]
         if heard:
             self.state, judged = judge(self.state, block.t, candidates(heard, self.echo, said),
-                                       self.stop.own)
+                                       self.stop.own, self.navigation_from)
             out += judged
+        return out
+
+    def flush(self, t: float, block: int = 320, limit_s: float = 1.0) -> list[Heard]:
+        """The end of the input: silence until speech in progress has ended (a recording that
+        stops right after its last word still has that word heard)."""
+        out: list[Heard] = []
+        silence = np.zeros(block, np.int16)
+        n = 0
+        while self.frontend.segments.in_speech and n * block < limit_s * 16000:
+            n += 1
+            out += self.listen(t + n * block / 16000, silence)
         return out
 
     def listen(self, t: float, mic: np.ndarray) -> list[Heard]:

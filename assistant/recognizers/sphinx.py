@@ -12,8 +12,8 @@ Two recognizers share the stream, each emitting candidates and holding no policy
   engine), so is a navigation result the command head does not also hear in the segment, and a
   pain result the pain head does not.
 
-The grammar restarts the spotter at each segment end: the spotter's cepstral mean is updated at
-utterance ends, and a spotter that never ends one keeps the mean of the stream's start.
+The hearing pipeline restarts the spotter at each segment end (`restart`): its cepstral mean is
+updated at utterance ends, and a spotter that never ends one keeps the mean of the stream's start.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class KeywordSpotter:
         self._hangover = 0
 
     def restart(self) -> None:
-        """End the spotter's utterance and begin another (the grammar found a segment's end)."""
+        """End the spotter's utterance and begin another (at a speech segment's end)."""
         self._kws.end_utt()
         self._kws.start_utt()
 
@@ -152,12 +152,10 @@ class GrammarRecognizer:
     name = "grammar"
     safety = False
 
-    def __init__(self, verdicts: HeadVerdicts | None = None, denoise: bool = True,
-                 spotter: KeywordSpotter | None = None):
+    def __init__(self, verdicts: HeadVerdicts | None = None, denoise: bool = True):
         """`verdicts`: the command and pain heads' view of each embedding window (the embedded
-        engine); `spotter`: the keyword spotter to restart at each segment end."""
+        engine)."""
         self.verdicts = verdicts
-        self.spotter = spotter
         self._denoiser = Denoiser() if denoise else None
         self._grammar = Decoder(Config(lm=None, loglevel="FATAL"))
         self._grammar.add_jsgf_string("commands", grammar_text())
@@ -191,10 +189,7 @@ class GrammarRecognizer:
         elif block.segment in ("in", "end") and self._in_utt:
             self._decode(audio)
         if block.segment == "end" and self._in_utt:
-            out = self._end_utterance(block.t)
-            if self.spotter is not None:
-                self.spotter.restart()
-            return out
+            return self._end_utterance(block.t)
         return []
 
     def _decode(self, audio: bytes) -> None:
