@@ -102,6 +102,12 @@ def log(msg: str) -> None:
 # ---- running the CLI --------------------------------------------------------------------------
 
 
+def engine_args(engine: str) -> list[str]:
+    """An engine as the benchmark names it: "embedded", or "embedded:off" (its second stage off)."""
+    name, _, stage2 = engine.partition(":")
+    return ["--engine", name, "--second-stage", stage2 or "auto"]
+
+
 def cli_command() -> list[str]:
     venv = bd.ROOT / ".venv" / "bin" / "massage-assistant"
     if venv.exists():
@@ -145,7 +151,7 @@ def run_listen(engine: str, model: str | None, mic: Path, journal: Path, env: di
     journal.unlink(missing_ok=True)  # the journal appends: a stale one would double the events
     usage_file = journal.with_suffix(".rusage")
     usage_file.unlink(missing_ok=True)
-    cmd = [*cli_command(), "listen", "--mic-file", str(mic), "--journal", str(journal), "--engine", engine]
+    cmd = [*cli_command(), "listen", "--mic-file", str(mic), "--journal", str(journal), *engine_args(engine)]
     if model:
         cmd += ["--model", model]
     proc = subprocess.Popen([sys.executable, "-c", RUSAGE_WRAPPER, str(usage_file), *cmd],
@@ -249,7 +255,7 @@ def run_routine_with_echo(routine: Path, engine: str, model: str | None, work: P
     bd.write_stream(mic, room, bd.RATE)
     journal, speaker = mic.with_suffix(".jsonl"), mic.with_suffix(".speaker.wav")
     journal.unlink(missing_ok=True)
-    cmd = [*cli_command(), "run", str(routine), "--skip-safety-check", "--engine", engine, "--echo", ECHO,
+    cmd = [*cli_command(), "run", str(routine), "--skip-safety-check", *engine_args(engine), "--echo", ECHO,
            "--mic-file", str(mic), "--speaker-file", str(speaker), "--journal", str(journal), "--quiet"]
     if model:
         cmd += ["--model", model]
@@ -380,13 +386,9 @@ def commands(events: list[dict[str, Any]]) -> list[str]:
 
 
 def path(event: dict[str, Any]) -> str:
-    """Which of the recognizer's paths gave a `heard` event: the grammar on a whole utterance
-    (final), or a fast path on partial audio: the embedded engine's stop spotter (it gives a
-    score) or pocketsphinx's keyword spotter (it gives none; so do vosk's partial results,
-    which are counted under the same name)."""
-    if event["final"]:
-        return "grammar"
-    return "keyword spotter" if event.get("confidence") is None else "stop spotter"
+    """Which of the recognizer's paths gave a `heard` event: the journal names it (the stop
+    spotter, the keyword spotter, the grammar, whisper, vosk)."""
+    return event.get("path") or ("grammar" if event["final"] else "fast path")
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -748,8 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="OUT", help="also write every figure as JSON")
     ap.add_argument("--vosk-model", metavar="DIR", help="also benchmark vosk with this (English) model")
     ap.add_argument("--engines", default="embedded",
-                    help="engines to benchmark, comma-separated: embedded (the default engine), "
-                         "pocketsphinx (its grammar and spotter alone, for comparison)")
+                    help="engines to benchmark, comma-separated: embedded (the default engine, with its "
+                         "second stage when installed), embedded:off (without it), pocketsphinx (its "
+                         "grammar and spotter alone, for comparison)")
     ap.add_argument("--split", choices=["held-out", "tune", "all"], default="held-out",
                     help="which real stop clips and short words to score (report on held-out; "
                          "tune on tune)")
