@@ -11,7 +11,6 @@ import contextlib
 import queue
 import sys
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +42,6 @@ def tone(seconds: float = 0.35, freq: float = 660.0, rate: int = RATE) -> np.nda
     return to_int16(0.3 * env * np.sin(2 * np.pi * freq * t))
 
 
-SAID_MEMORY = 16  # utterances remembered for the arbiter's own-voice rule
-
-
 class Driver:
     def __init__(self, routine: Routine, ears: Ears, voice: Voice, player: Player,
                  journal: Journal, display: Display | None = None, keys: KeyReader | None = None,
@@ -62,8 +58,6 @@ class Driver:
         self.skip_check = skip_check
         self.ended: str | None = None
         self.start_used = 0.0
-        # [start, end, text] of what the player played, newest last (a cut shortens the last)
-        self._said: deque[list] = deque(maxlen=SAID_MEMORY)
         self._cut = False  # the session cut the voice since the last block's voice activity
 
     # -- inputs --
@@ -80,10 +74,6 @@ class Driver:
             if command is not None:
                 self.dispatch(Heard(t, command, KEY_NAMES.get(key, key), source="key"))
 
-    def said(self, start: float, end: float) -> str:
-        """What the assistant was saying between two stream times."""
-        return " ".join(text for a, b, text in self._said if a < end and b > start)
-
     def hear(self, t: float, frame: np.ndarray, played: np.ndarray | None = None) -> None:
         """One microphone block ending at stream time `t`; `played` is what the speaker played
         meanwhile (the echo canceller's reference)."""
@@ -91,11 +81,11 @@ class Driver:
             block = self.ears.begin(t, frame, played)
             # The stop path: its results reach the session, and a stop its cut, before any
             # other work of this block (voice activity, the grammar, the journal, the screen).
-            for h in self.ears.stop_path(block, self.said):
+            for h in self.ears.stop_path(block):
                 self.dispatch(h)
             playing = played is not None and bool(np.any(played))
             cut, self._cut = self._cut, False
-            for d in self.ears.rest(block, self.said, playing=playing, cut=cut):
+            for d in self.ears.rest(block, playing=playing, cut=cut):
                 if isinstance(d, Duck):
                     self.player.duck(d.gain_db if d.on else 0.0)
                     self.journal.write(t, "duck", on=d.on, gain_db=d.gain_db, speech=round(block.speech, 2))
@@ -123,7 +113,6 @@ class Driver:
         for ev in events:
             if isinstance(ev, Started):
                 at = t + ev.offset / self.player.rate
-                self._said.append([at, at + ev.seconds, ev.text])
                 self.journal.write(at, "say", text=ev.text, kind=ev.kind, seconds=round(ev.seconds, 3))
                 self.display.said(at, ev.text)
             elif isinstance(ev, Drained):
@@ -142,8 +131,6 @@ class Driver:
         if isinstance(action, S.Cut):
             playing = self.player.cut()
             self._cut = True
-            if self._said and self._said[-1][1] > t:
-                self._said[-1][1] = t
             self.journal.write(t, "cut", playing=playing.text if playing else None)
         elif isinstance(action, S.Say):
             try:

@@ -6,10 +6,11 @@ the session is told. Like the session it holds no I/O; its policies are small an
   the room's noise as it takes from that voice alone, and at least 10 dB. A person adds energy
   the canceller cannot remove, so the removal falls well under its usual figure; with nothing of
   the voice at the microphone (headphones) the canceller removes nothing, and nothing is
-  explained. This holds for a stop
-  too: the spotter takes the assistant's own "Step one of five" for "stop" when enough of it is
-  left, and a person's stop, at the voice's level or well under it, adds more than the voice's
-  residue (scripts/bench_echo.py measures stops said 0 to 18 dB under the voice).
+  explained. This holds for a stop too: the spotter takes the assistant's own "Step one of
+  five" for "stop" when enough of it is left, and a person's stop, at the voice's level or well
+  under it, adds more than the voice's residue (scripts/bench_echo.py measures stops said 0 to
+  18 dB under the voice). What the echo path can neither explain nor tell for a person's is
+  marked `over_voice`: obeyed, but not enough to release the stop latch (session.py).
 - `tail`: an utterance that already stopped the session yields nothing more: the rest of "stop
   ... next" must never release the latch it set. Only news of pain may follow ("stop ... it
   hurts"): it upgrades the stop.
@@ -60,12 +61,6 @@ class OwnVoice:
         return (span.playing and span.baseline_db >= self.min_removal_db
                 and span.removal_db <= span.baseline_db - self.person_margin_db)
 
-    def sets_aside(self, h: Heard, span: EchoSpan, said: str) -> bool:
-        """`said` (what the assistant was saying meanwhile) is kept on the record, not weighed:
-        the spotter hears "stop" in the voice's "Step", so a list of the words it said would not
-        tell its stops from a person's."""
-        return self.explains(span)
-
 
 OWN_VOICE = OwnVoice()
 
@@ -74,7 +69,6 @@ OWN_VOICE = OwnVoice()
 class Candidate:
     heard: Heard
     echo: EchoSpan  # the echo path over the candidate's audio
-    said: str = ""  # what the assistant was saying meanwhile
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ def judge(state: ArbiterState, t: float, candidates: list[Candidate], own: OwnVo
             fired = {c for ts, c in recent if ts >= h.start}
             if fired and not (h.command is Command.PAIN and Command.PAIN not in fired):
                 continue  # the tail of an utterance that already stopped the session
-        if own.sets_aside(h, cand.echo, cand.said):
+        if own.explains(cand.echo):
             h = replace(h, own_voice=True)
         elif cand.echo.playing and not own.person(cand.echo):
             h = replace(h, over_voice=True)

@@ -14,13 +14,9 @@ from ..heard import Heard
 from .arbiter import DUCKING, ArbiterState, Duck, Ducking, duck, judge
 from .echo_path import EchoPath
 from .frontend import Block, FrontEnd
-from .stop_path import Said, StopPath, candidates
+from .stop_path import StopPath, candidates
 
 DUCK_LOOKBACK_S = 0.1  # the echo evidence for a voice onset: the newest 100 ms
-
-
-def nothing_said(_start: float, _end: float) -> str:
-    return ""
 
 
 class Ears:
@@ -57,12 +53,11 @@ class Ears:
     def begin(self, t: float, mic: np.ndarray, played: np.ndarray | None = None) -> Block:
         return self.frontend.begin(t, mic, played)
 
-    def stop_path(self, block: Block, said: Said = nothing_said) -> list[Heard]:
-        self.state, heard = self.stop.hear(self.state, block, self.echo, said)
+    def stop_path(self, block: Block) -> list[Heard]:
+        self.state, heard = self.stop.hear(self.state, block, self.echo)
         return heard
 
-    def rest(self, block: Block, said: Said = nothing_said, playing: bool = False,
-             cut: bool = False) -> list[Heard | Duck]:
+    def rest(self, block: Block, playing: bool = False, cut: bool = False) -> list[Heard | Duck]:
         """`playing`: the assistant's voice went out in this block; `cut`: the session cut it."""
         self.frontend.finish(block)
         if block.segment == "end":  # a keyword spotter's cepstral mean follows the stream
@@ -79,7 +74,7 @@ class Ears:
             out += ducks
         heard = [h for r in self.recognizers for h in r.feed(block)]
         if heard:
-            self.state, judged = judge(self.state, block.t, candidates(heard, self.echo, said),
+            self.state, judged = judge(self.state, block.t, candidates(heard, self.echo),
                                        self.stop.own, self.navigation_from)
             out += judged
         return out

@@ -15,16 +15,12 @@ heads (`Ears.rest`), and the journal and the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..commands import Command
 from ..heard import Heard
 from ..recognizers.stop_spotter import StopSpotter
 from .arbiter import OWN_VOICE, ArbiterState, Candidate, OwnVoice, judge
 from .echo_path import NO_ECHO_PATH, EchoPath
 from .frontend import Block
-
-Said = Callable[[float, float], str]  # what the assistant was saying between two stream times
 
 
 class SpotterEar:
@@ -51,14 +47,13 @@ class SpotterEar:
         return out
 
 
-def candidates(heard: list[Heard], echo: EchoPath | None, said: Said) -> list[Candidate]:
-    """Each recognizer result with the evidence the arbiter weighs: the echo path over its audio,
-    and what the assistant was saying meanwhile."""
+def candidates(heard: list[Heard], echo: EchoPath | None) -> list[Candidate]:
+    """Each recognizer result with the evidence the arbiter weighs: the echo path over its audio."""
     out = []
     for h in heard:
         start = h.start if h.start is not None else h.t - 1.0
         span = echo.span(start, h.t) if echo is not None else NO_ECHO_PATH
-        out.append(Candidate(h, span, said(start, h.t)))
+        out.append(Candidate(h, span))
     return out
 
 
@@ -73,9 +68,9 @@ class StopPath:
         for r in self.recognizers:
             r.reset()
 
-    def hear(self, state: ArbiterState, block: Block, echo: EchoPath | None,
-             said: Said) -> tuple[ArbiterState, list[Heard]]:
+    def hear(self, state: ArbiterState, block: Block,
+             echo: EchoPath | None) -> tuple[ArbiterState, list[Heard]]:
         heard = [h for r in self.recognizers for h in r.feed(block)]
         if not heard:
             return state, []
-        return judge(state, block.t, candidates(heard, echo, said), self.own)
+        return judge(state, block.t, candidates(heard, echo), self.own)
