@@ -77,18 +77,22 @@ RECALL_TAIL = 1.0  # a stop heard later than 1 s after the clip ends is a miss
 GAP = 1.5  # quiet room noise between clips
 CLIPS_PER_STREAM = 90  # ~3.7 min streams: start-up is amortised, and 2 workers stay busy
 
-# key -> (comparison, target, how the target is shown)
+# key -> (comparison, target, how the target is shown): the hearing issues' targets (the second
+# stage's issue raised stop recall to 98 % and the median latency to 150 ms, and allowed
+# 0.25 s of CPU per s and 500 MB with Whisper loaded)
 TARGETS: dict[str, tuple[str, float, str]] = {
-    "stop_recall": (">=", 0.97, ">= 97 %"),
+    "stop_recall": (">=", 0.98, ">= 98 %"),
     "false_stop_rate": ("<=", 0.02, "<= 2 %"),
     "false_commands_per_10min": ("<=", 1.0, "<= 1 /10 min"),
     "accuracy_10db": (">=", 0.95, ">= 95 %"),
     "confusion_10db": ("<=", 0.01, "<= 1 %"),
-    "latency_median_ms": ("<=", 200.0, "<= 200 ms"),
+    "latency_median_ms": ("<=", 150.0, "<= 150 ms"),
     "latency_p95_ms": ("<=", 300.0, "<= 300 ms"),
-    "cpu_per_audio_s": ("<=", 0.15, "<= 0.15 s/s"),
-    "peak_rss_mb": ("<=", 200.0, "<= 200 MB"),
+    "cpu_per_audio_s": ("<=", 0.25, "<= 0.25 s/s"),
+    "peak_rss_mb": ("<=", 500.0, "<= 500 MB"),
     "self_triggers": ("<=", 0.0, "0"),
+    "real_commands": (">=", 0.95, ">= 95 %"),
+    "yes_no_swapped": ("<=", 0.0, "0"),
     "self_triggers_rooms": ("<=", 0.0, "0"),
     "commands_over_voice": (">=", bench_rooms.TARGET_OBEYED, ">= 90 %"),
 }
@@ -363,6 +367,10 @@ def plan_streams(args: argparse.Namespace, synth: list[Clip]) -> list[Stream]:
                     for i, c in enumerate(chunks(vox, 30))]
         misc = [c for c in read if c.source == "misc_single_clips"]
         streams += [Stream(f"read-{c.path.stem}", "read", [c], direct=True) for c in misc]
+    s2p_commands, s2p_sentences = bd.s2p_clips(speech)
+    answers = [c for c in short if c.text in ("yes", "no")]  # the short words' split: held-out
+    streams.append(Stream("realcmd", "realcmd", shuffled([*s2p_commands, *answers], 6), seed=650))
+    streams.append(Stream("oov", "oov", s2p_sentences, seed=660))
     if not args.quick:
         back = shuffled(bd.back_clips(speech), 5)
         streams += [Stream(f"back-{i}", "back", c, seed=600 + i) for i, c in enumerate(chunks(back, per))]
@@ -454,6 +462,28 @@ def score_read(runs: list[StreamRun]) -> dict[str, Any]:
     minutes = sum(p.end - p.start for r in runs for p in r.placed) / 60
     return {"value": len(heard) / minutes * 10 if minutes else float("nan"), "count": len(heard),
             "minutes": minutes, "split": "held-out", "heard": heard}
+
+
+def score_real_commands(runs: list[StreamRun], back: list[StreamRun]) -> dict[str, Any]:
+    """Real people's commands, one stream, pauses between: speech-to-phrase's next, pause and
+    resume, the held-out real yes and no, and felixchenfy's back. Heard right: its command among
+    what was heard by 1 s after it; a yes heard as no or a no as yes is counted apart."""
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    swapped = []
+    for r in [*runs, *back]:
+        for p in r.placed:
+            want = p.clip.text
+            heard = commands(r.heard_in(p.start, p.end + RECALL_TAIL))
+            rows[want][0] += 1
+            rows[want][1] += want in heard
+            other = {"yes": "no", "no": "yes"}.get(want)
+            if other and other in heard:
+                swapped.append(p.clip.key)
+    n = sum(v[0] for v in rows.values())
+    ok = sum(v[1] for v in rows.values())
+    return {"value": ok / n if n else float("nan"), "hits": ok, "n": n, "split": "held-out / test",
+            "by_command": {k: {"hits": v[1], "n": v[0]} for k, v in sorted(rows.items())},
+            "yes_no_swapped": len(swapped), "swapped": swapped}
 
 
 def score_back(runs: list[StreamRun]) -> dict[str, Any]:
@@ -572,7 +602,8 @@ def evaluate(engine: str, runs: list[StreamRun], startup: dict[str, float], spli
     f = rep.figures
     f["stop_recall"], f["latency"] = score_stops(by_kind["stop"], split)
     f["false_stops"] = score_false_stops(by_kind["short"], split)
-    f["false_commands"] = score_read(by_kind["read"])
+    f["false_commands"] = score_read([*by_kind["read"], *by_kind["oov"]])
+    f["real_commands"] = score_real_commands(by_kind["realcmd"], by_kind["back"])
     f["synthetic"] = score_synth(by_kind["synth"])
     if by_kind["back"]:
         f["back_recall"] = score_back(by_kind["back"])
@@ -582,6 +613,8 @@ def evaluate(engine: str, runs: list[StreamRun], startup: dict[str, float], spli
         "stop_recall": f["stop_recall"]["value"],
         "false_stop_rate": f["false_stops"]["value"],
         "false_commands_per_10min": f["false_commands"]["value"],
+        "real_commands": f["real_commands"]["value"],
+        "yes_no_swapped": float(f["real_commands"]["yes_no_swapped"]),
         "accuracy_10db": ten.get("correct", float("nan")),
         "confusion_10db": ten.get("confused", float("nan")),
         "latency_median_ms": f["latency"]["median_ms"],
@@ -629,9 +662,14 @@ def render(rep: EngineReport) -> str:
          TARGETS["stop_recall"][2], v["stop_recall"]],
         ["false stops, real short words", p100(fs["value"]), fs["split"], f"{fs['count']}/{fs['n']} clips",
          TARGETS["false_stop_rate"][2], v["false_stop_rate"]],
-        ["false commands, read speech", f"{fc['value']:.2f} /10 min", fc["split"],
+        ["false commands, read speech and real sentences", f"{fc['value']:.2f} /10 min", fc["split"],
          f"{fc['count']} in {fc['minutes']:.1f} min", TARGETS["false_commands_per_10min"][2],
          v["false_commands_per_10min"]],
+        ["real commands heard right (next, pause, resume, back, yes, no)", p100(f["real_commands"]["value"]),
+         f["real_commands"]["split"], f"{f['real_commands']['hits']}/{f['real_commands']['n']} clips",
+         TARGETS["real_commands"][2], v["real_commands"]],
+        ["real yes heard as no, or no as yes", str(f["real_commands"]["yes_no_swapped"]), "held-out",
+         "", TARGETS["yes_no_swapped"][2], v["yes_no_swapped"]],
         ["command accuracy at 10 dB SNR", p100(ten["correct"]), syn["split"], f"{ten['n']} clips",
          TARGETS["accuracy_10db"][2], v["accuracy_10db"]],
         ["command confusions at 10 dB SNR", p100(ten["confused"]), syn["split"], f"{ten['n']} clips",

@@ -118,6 +118,24 @@ def read_speech_clips(speech: Path = SPEECH) -> list[Clip]:
             for folder in READ_SPEECH for path, text, speaker in _labels(folder, speech)]
 
 
+S2P = "ohf_speech_to_phrase_en"
+S2P_COMMANDS = {"next": "next", "pause": "pause", "resume": "continue"}  # file stem -> command
+
+
+def s2p_clips(speech: Path = SPEECH) -> tuple[list[Clip], list[Clip]]:
+    """Speech-to-phrase's real recordings (test only): its speaker's next, pause and resume, with
+    the command each should be heard as in `text`; and its 32 command-like sentences that are not
+    this assistant's commands."""
+    commands, sentences = [], []
+    for path, text, speaker in _labels(S2P, speech):
+        if path.stem in S2P_COMMANDS:
+            command = S2P_COMMANDS[path.stem]
+            commands.append(Clip(f"{S2P}/{path.name}", path, command, speaker, S2P, "held-out"))
+        else:
+            sentences.append(Clip(f"{S2P}/{path.name}", path, text, speaker, S2P, "held-out"))
+    return commands, sentences
+
+
 def back_clips(speech: Path = SPEECH) -> list[Clip]:
     """felixchenfy's real "back" clips: the only real recordings of a navigation command."""
     return [Clip(f"{FELIX}/{path.name}", path, text, speaker, FELIX, "held-out")
