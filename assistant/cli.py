@@ -15,6 +15,10 @@ EXIT_BAD_INPUT = 2
 EXIT_NO_DEVICE = 3
 
 
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in bundled_routines_dir().glob("*.yaml"))
+
+
 def resolve_routine(name: str) -> Path:
     """A path, or the name of a bundled routine ("lower-back")."""
     p = Path(name)
@@ -22,6 +26,15 @@ def resolve_routine(name: str) -> Path:
         return p
     bundled = bundled_routines_dir() / f"{name.removesuffix('.yaml')}.yaml"
     return bundled if bundled.exists() else p
+
+
+def _no_such_routine(name: str) -> bool:
+    """Say so, with the bundled names, when `name` is neither a file nor a bundled routine."""
+    if resolve_routine(name).exists():
+        return False
+    print(f"{name}: no such routine file, and no bundled routine of that name. "
+          f"Bundled: {', '.join(bundled_names())}", file=sys.stderr)
+    return True
 
 
 def _voice_args(p: argparse.ArgumentParser) -> None:
@@ -65,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_args(run)
     _voice_args(run)
 
-    check = sub.add_parser("check", help="validate routine files")
+    check = sub.add_parser("check", help="validate routine files (or bundled routines by name)")
     check.add_argument("files", nargs="+")
 
     hist = sub.add_parser("history", help="past sessions, their stops and pain")
@@ -94,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _routine_or_report(name: str) -> Routine | None:
     """The routine, or None after printing every mistake in it as file:line: field: what."""
+    if _no_such_routine(name):
+        return None
     try:
         return load_routine(resolve_routine(name))
     except RoutineError as e:
@@ -102,7 +117,10 @@ def _routine_or_report(name: str) -> Routine | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    bad = check_files(args.files, lambda line: print(line, file=sys.stderr))
+    missing = [f for f in args.files if _no_such_routine(f)]
+    if missing:
+        return EXIT_BAD_INPUT
+    bad = check_files(args.files, lambda line: print(line, file=sys.stderr), resolve_routine)
     if bad:
         return EXIT_BAD_INPUT
     print(f"{len(args.files)} routine file(s) OK")
@@ -115,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .hearing import make_canceller, make_ears
     from .hearing.aec3 import Aec3Error
     from .history import recent_pain, used_today
-    from .journal import Journal, new_journal_path
+    from .journal import Journal, new_journal_path, note_elsewhere
     from .keys import KeyReader
     from .player import Player
     from .recognizers import RecognizerError
@@ -153,6 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.mic_file:
         try:
             inp, out = check_devices()
+            assert inp is not None and out is not None
         except DeviceError as e:
             print(f"Cannot start: {e}", file=sys.stderr)
             return EXIT_NO_DEVICE
@@ -174,7 +193,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Cannot start: text to speech failed: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     journal_path = Path(args.journal) if args.journal else new_journal_path(routine.name)
-    journal = Journal(journal_path, wall_clock=not args.mic_file)
+    try:
+        journal = Journal(journal_path, wall_clock=not args.mic_file)
+    except OSError as e:
+        print(f"Cannot start: the journal cannot be written at {journal_path}: {e.strerror or e}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.journal:
+        note_elsewhere(journal_path)  # history, today's minutes and the memory of pain find it
     journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
                   engine=ears.name, mic=args.mic_file or "live", echo=args.echo, aec=aec,
                   started=time.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -197,7 +223,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         keys.close()
         journal.close()
         ears.close()
-    print(f"Session ended ({result.reason}) after {result.seconds:.1f} s. Journal: {journal_path}")
+    if not args.quiet:
+        print(f"Session ended ({result.reason}) after {result.seconds:.1f} s. Journal: {journal_path}")
     return 0
 
 
@@ -223,14 +250,26 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .hearing import make_ears
     from .journal import Journal
     from .recognizers import RecognizerError
+    from .runner import DeviceError, check_devices
 
+    if not args.mic_file:
+        try:
+            check_devices(("input",))
+        except DeviceError as e:
+            print(f"Cannot listen: {e}", file=sys.stderr)
+            return EXIT_NO_DEVICE
     try:
         # nothing is played: no echo canceller
         ears = make_ears(args.engine, args.model, None, args.second_stage, live=not args.mic_file)
     except RecognizerError as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    journal = Journal(args.journal)
+    try:
+        journal = Journal(args.journal)
+    except OSError as e:
+        print(f"Cannot start: the journal cannot be written at {args.journal}: {e.strerror or e}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     def show(t: float, h) -> None:
         conf = f"{h.confidence:.2f}" if h.confidence is not None else "-"
@@ -243,7 +282,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         for h in ears.listen(t, frame):
             show(t, h)
 
-    print(f"Listening with {ears.name}. Ctrl-C to end.", file=sys.stderr)
+    print(f"Listening with {ears.name}." + ("" if args.mic_file else " Ctrl-C to end."), file=sys.stderr)
     try:
         if args.mic_file:
             t = 0.0
@@ -301,7 +340,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from .runner import DeviceError, check_devices
 
     try:
-        check_devices()
+        check_devices(("output",))  # reading aloud needs a speaker, not a microphone
     except DeviceError as e:
         print(f"Cannot speak: {e}", file=sys.stderr)
         return EXIT_NO_DEVICE
@@ -335,7 +374,17 @@ def cmd_get_model(args: argparse.Namespace) -> int:
 def cmd_devices(_args: argparse.Namespace) -> int:
     import sounddevice as sd
 
-    print(sd.query_devices())
+    from .runner import NO_DEVICE_HINT
+
+    try:
+        devices = sd.query_devices()
+    except Exception as e:  # no audio system at all
+        print(f"No audio system ({e}). {NO_DEVICE_HINT}")
+        return 0
+    if len(devices) == 0:
+        print(f"No audio devices found. {NO_DEVICE_HINT}")
+        return 0
+    print(devices)
     return 0
 
 

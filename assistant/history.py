@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .journal import journal_dir, read_journal
+from .journal import journals, read_journal
 
 
 @dataclass
@@ -40,6 +40,7 @@ def summarize(path: Path) -> SessionRecord:
         rec.seconds = max(rec.seconds, float(ev.get("t", 0.0)))
         if kind == "session":
             rec.routine = ev.get("routine", "")
+            rec.started = ev.get("started", rec.started)  # the journal's own word for it
         elif kind == "rep":
             steps.add(int(ev.get("step", 0)))
         elif kind == "stopped":
@@ -57,10 +58,13 @@ def summarize(path: Path) -> SessionRecord:
 
 
 def sessions(directory: Path | None = None) -> list[SessionRecord]:
-    d = directory or journal_dir()
-    if not d.is_dir():
-        return []
-    return [summarize(p) for p in sorted(d.glob("*.jsonl"))]
+    """Every session, oldest first: those in `directory`, or (by default) every journal the
+    assistant knows of, its data folder's and those written with --journal elsewhere."""
+    if directory is not None:
+        paths = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    else:
+        paths = journals()
+    return sorted((summarize(p) for p in paths), key=lambda r: r.started)
 
 
 def used_today(routine_name: str, directory: Path | None = None, today: date | None = None) -> float:

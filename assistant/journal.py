@@ -26,6 +26,37 @@ def journal_dir() -> Path:
     return base / "journals"
 
 
+ELSEWHERE = "elsewhere.txt"  # journals written with --journal outside journal_dir(), one a line
+
+
+def note_elsewhere(path: Path) -> None:
+    """Remember a journal kept outside the data folder, so that `history`, today's minutes and
+    the memory of pain find it too. Best effort: a read-only data folder loses only the note."""
+    path = path.resolve()
+    d = journal_dir()
+    if path.parent == d.resolve():
+        return
+    index = d / ELSEWHERE
+    try:
+        known = [p for p in index.read_text(encoding="utf-8").splitlines() if p] if index.exists() else []
+        if str(path) not in known:
+            d.mkdir(parents=True, exist_ok=True)
+            kept = [p for p in known if Path(p).exists()] + [str(path)]
+            index.write_text("".join(f"{p}\n" for p in kept), encoding="utf-8")
+    except OSError:
+        pass
+
+
+def journals() -> list[Path]:
+    """Every journal the assistant knows of: its data folder's, and those noted elsewhere."""
+    d = journal_dir()
+    found = sorted(d.glob("*.jsonl")) if d.is_dir() else []
+    index = d / ELSEWHERE
+    if index.exists():
+        found += [Path(p) for p in index.read_text(encoding="utf-8").splitlines() if p and Path(p).exists()]
+    return found
+
+
 def new_journal_path(routine_name: str, now: datetime | None = None) -> Path:
     now = now or datetime.now()
     slug = "".join(ch if ch.isalnum() else "-" for ch in routine_name.lower()).strip("-")

@@ -68,6 +68,7 @@ class Routine:
     daily_limit_minutes: float | None = None
     source: str = ""
     questions: tuple[str, ...] = ()  # asked before the first step; a "yes" ends the session
+    warnings: tuple[Problem, ...] = ()  # what `check` points out without refusing the file
 
     @property
     def seconds(self) -> float:
@@ -100,6 +101,22 @@ class _Checker:
     def __init__(self, file: str):
         self.file = file
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def warn(self, node: yaml.Node, field: str, message: str) -> None:
+        self.warnings.append(Problem(self.file, node.start_mark.line + 1, field, f"warning: {message}"))
+
+    def split_sentences(self, node: yaml.Node, field: str, items: tuple[str, ...], sentences: bool) -> None:
+        """A comma inside a YAML flow list ends an item: [Circle beside the spine, never over it.]
+        is two cautions, the second one half a sentence. `sentences`: the items are sentences
+        (cautions), so one that begins in lower case is such a half; otherwise (cues, short
+        words to say on the beat) one that ends a sentence after one that does not."""
+        for i, text in enumerate(items):
+            after_open = i > 0 and not items[i - 1].endswith((".", "!", "?"))
+            if (sentences and text[:1].islower()) or (not sentences and after_open
+                                                        and text.endswith((".", "!", "?"))):
+                self.warn(node.value[i], f"{field}[{i}]", f"{text!r} looks like half a sentence: a comma "
+                          "inside [ ] ends an item; put the whole sentence in quotes")
 
     def add(self, node: yaml.Node | None, field: str, message: str, line: int = 1) -> None:
         if node is not None:
@@ -261,6 +278,12 @@ def _step(c: _Checker, node: yaml.Node, where: str) -> Step | None:
             names = ", ".join(p.value for p in Pressure)
             c.add(pnode, _join(where, "pressure"), f"unknown pressure {raw!r} (use {names})")
     cautions = c.texts(f["cautions"][1], _join(where, "cautions")) if "cautions" in f else ()
+    if cautions:
+        c.split_sentences(f["cautions"][1], _join(where, "cautions"), cautions, sentences=True)
+    cues_node = next((v for k, v in getattr(f["pace"][1], "value", ())
+                      if isinstance(k, yaml.ScalarNode) and k.value == "cues"), None)
+    if pace is not None and pace.cues and isinstance(cues_node, yaml.SequenceNode):
+        c.split_sentences(cues_node, _join(where, "pace.cues"), pace.cues, sentences=False)
     if None in (sid, title, say, pace, pressure, cautions):
         return None
     return Step(sid, title, say, pace, pressure, cautions)  # type: ignore[arg-type]
@@ -323,7 +346,7 @@ def parse_routine(text: str, file: str = "<routine>") -> Routine:
     return Routine(
         name=values["name"] or "", audience=values["for"] or "", position=values["position"] or "",
         safety=values["safety"] or "", steps=tuple(steps), daily_limit_minutes=limit, source=file,
-        questions=questions or (),
+        questions=questions or (), warnings=tuple(c.warnings),
     )
 
 
@@ -338,16 +361,21 @@ def load_routine(path: str | Path) -> Routine:
     return parse_routine(text, str(path))
 
 
-def check_files(paths: list[str], report: Callable[[str], None]) -> int:
-    """Validate files; report each problem as a line; return the number of bad files."""
+def check_files(paths: list[str], report: Callable[[str], None],
+                resolve: Callable[[str], Path] = Path) -> int:
+    """Validate files (`resolve` turns a name into a file: bundled names too); report each
+    problem, and each warning, as a line; return the number of bad files."""
     bad = 0
     for p in paths:
         try:
-            load_routine(p)
+            routine = load_routine(resolve(p))
         except RoutineError as e:
             bad += 1
             for problem in e.problems:
                 report(str(problem))
+            continue
+        for warning in routine.warnings:
+            report(str(warning))
     return bad
 
 

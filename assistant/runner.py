@@ -160,7 +160,8 @@ class RunResult:
 
 def prerender(voice: Voice, routine: Routine, hurt: tuple[str, ...] = ()) -> None:
     """Render everything the routine will say, so a response starts without waiting for TTS."""
-    texts = {S.intro_text(routine, hurt), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.HELP_TEXT,
+    texts = {S.intro_text(routine, hurt), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.STOPPED_HINT_BEFORE,
+             S.HELP_TEXT,
              S.DOCTOR_TEXT, S.ANSWER_HINT,
              "Paused. Say continue when you are ready.", "Continuing.", "Slower.", "Faster."}
     texts.update(S.question_text(routine, i) for i in range(len(routine.questions)))
@@ -225,26 +226,33 @@ class DeviceError(RuntimeError):
     pass
 
 
-def check_devices() -> tuple[dict, dict]:
-    """The default input and output devices, or DeviceError naming what was found."""
+NO_DEVICE_HINT = ("To try it without a sound card, rehearse from files: "
+                  "massage-assistant run lower-back --mic-file examples/demo-mic.ogg")
+
+
+def check_devices(need: tuple[str, ...] = ("input", "output")) -> tuple[dict | None, dict | None]:
+    """The default input and output devices (those in `need`), or DeviceError naming what was
+    found and how to go on without."""
     import sounddevice as sd
 
     try:
         devices = sd.query_devices()
     except Exception as e:  # PortAudio not initialised: no audio system at all
-        raise DeviceError(f"no audio system: {e}") from e
+        raise DeviceError(f"no audio system ({e}). {NO_DEVICE_HINT}") from e
     found = "; ".join(f"{d['name']} (in {d['max_input_channels']}, out {d['max_output_channels']})"
                       for d in devices) or "none"
-    try:
-        inp = sd.query_devices(kind="input")
-        out = sd.query_devices(kind="output")
-    except Exception as e:
-        raise DeviceError(f"no usable microphone and speaker. Devices found: {found}") from e
-    if inp["max_input_channels"] < 1:
-        raise DeviceError(f"no microphone. Devices found: {found}")
-    if out["max_output_channels"] < 1:
-        raise DeviceError(f"no speaker. Devices found: {found}")
-    return inp, out
+    chosen: dict[str, dict | None] = {"input": None, "output": None}
+    for kind, what, channels in (("input", "microphone", "max_input_channels"),
+                                 ("output", "speaker", "max_output_channels")):
+        if kind not in need:
+            continue
+        try:
+            chosen[kind] = sd.query_devices(kind=kind)
+        except Exception as e:
+            raise DeviceError(f"no usable {what}. Devices found: {found}. {NO_DEVICE_HINT}") from e
+        if chosen[kind][channels] < 1:
+            raise DeviceError(f"no {what}. Devices found: {found}. {NO_DEVICE_HINT}")
+    return chosen["input"], chosen["output"]
 
 
 MIC_SILENCE_LIMIT = 1.0  # seconds without microphone audio before the session pauses

@@ -107,7 +107,7 @@ def view_of(s: S.State, engine: str, heard: dict | None = None, saying: str = ""
     reason = hint = ""
     if s.mode is S.Mode.STOPPED:
         reason = "It hurts: lift your hands." if s.stop_reason == "pain" else "Lift your hands."
-        hint = S.STOPPED_HINT
+        hint = S.stopped_hint(s)
     elif s.mode is S.Mode.PAUSED:
         reason = _PAUSE_REASONS.get(s.pause_reason, s.pause_reason)
         hint = "Say continue when you are ready."
@@ -257,7 +257,7 @@ def _line_for(s: S.State, a: S.Log) -> str | None:
         return (f"== Step {d['index'] + 1} of {len(s.routine.steps)}: {step.title} "
                 f"({step.pressure.value} pressure)")
     if a.event == "stopped":
-        return f"!! STOPPED ({d['reason']}). {S.STOPPED_HINT}"
+        return f"!! STOPPED ({d['reason']}). {S.stopped_hint(s)}"
     if a.event == "paused":
         return f"!! PAUSED ({d['reason']})"
     if a.event == "resumed":

@@ -149,6 +149,13 @@ HELP_TEXT = (
 STOP_TEXT = "Stopped. Lift your hands."
 PAIN_TEXT = "Stopped. Lift your hands and let the pain settle."
 STOPPED_HINT = "Say continue to start this step again, next to skip it, or quit to end."
+# Before the first step (the introduction, the safety questions) there is no step to start again.
+STOPPED_HINT_BEFORE = "Say continue when you are ready, or quit to end."
+
+
+def stopped_hint(s: State) -> str:
+    """What a stopped session tells the person they can say."""
+    return STOPPED_HINT_BEFORE if before_steps(s) else STOPPED_HINT
 DOCTOR_TEXT = ("Then we will not massage today. Please see a doctor first, and come back when "
                "they say it is safe. Take care.")
 ANSWER_HINT = "Please answer yes or no."
@@ -371,7 +378,7 @@ def _stop(s: State, command: Command) -> tuple[State, list[Action]]:
         Cut(),
         Log("stopped", {"reason": reason, "step": s.step, "id": step.id}),
         Say(PAIN_TEXT if pain else STOP_TEXT, "stop"),
-        Say(STOPPED_HINT, "stop"),
+        Say(stopped_hint(s2), "stop"),
     ]
 
 
@@ -634,7 +641,7 @@ def _on_heard_stopped(s: State, e: Heard) -> tuple[State, list[Action]]:
         s2, actions = _finish(s, "quit", "Ending the session here. Rest now.")
         return s2, [_heard_log(e, True), Cut(), *actions]
     if c is Command.HELP:
-        return s, [_heard_log(e, True), Say(STOPPED_HINT, "stop")]
+        return s, [_heard_log(e, True), Say(stopped_hint(s), "stop")]
     return s, [_heard_log(e, False, "stopped")]
 
 

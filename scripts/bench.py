@@ -794,7 +794,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["held-out", "tune", "all"], default="held-out",
                     help="which real stop clips and short words to score (report on held-out; "
                          "tune on tune)")
-    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "massage-assistant" / "bench"),
+    ap.add_argument("--cache", default=str(bd.CACHE),
                     help="where synthesised clips are kept")
     ap.add_argument("--speech", default=str(bd.SPEECH), help="the shared real recordings")
     ap.add_argument("--gap", type=float, default=GAP,

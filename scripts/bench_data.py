@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import soundfile as sf
 import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = Path(os.environ.get("MASSAGE_SHARED", ROOT.parent / "shared")) / "speech"
+# renders kept between runs, in the user's cache folder (XDG_CACHE_HOME on Linux)
+CACHE = Path(platformdirs.user_cache_dir("massage-assistant")) / "bench"
 RATE = 16000
 
 # ---- the real recordings and their split -------------------------------------------------------

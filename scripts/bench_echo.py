@@ -200,7 +200,7 @@ def part1(played: np.ndarray, cancellers: list[str]) -> dict:
 
 
 def part2(played: np.ndarray, cancellers: list[str], quick: bool) -> dict:
-    cache = Path.home() / ".cache" / "massage-assistant" / "bench"
+    cache = bd.CACHE
     stops = [c for c in bd.stop_clips("tune") if c.source == bd.SC2][: 8 if quick else 32]
     words = [c for c in bd.short_word_clips("tune") if c.source == bd.SC2][: 8 if quick else 32]
     nav = [p for p, c in PHRASES.items() if not c.is_safety][: 6 if quick else None]

@@ -145,7 +145,7 @@ def command_clips(n: int) -> list[tuple[Path, str, str]]:
 
     s2p = bd.SPEECH / "ohf_speech_to_phrase_en" / "en"
     out = [(s2p / "next.wav", "next", "s2p"), (s2p / "pause.wav", "pause", "s2p")]
-    cache = Path.home() / ".cache" / "massage-assistant" / "bench"
+    cache = bd.CACHE
     k = 0
     while len(out) < n:
         phrase, voice = LIVE_COMMANDS[k % len(LIVE_COMMANDS)], HELD_OUT[k % len(HELD_OUT)]

@@ -234,7 +234,7 @@ def score_commands(run: RoomRun) -> dict[str, Any]:
 
 def run_all(work: Path, env: dict[str, str], jobs: int, quick: bool,
             log=lambda m: print(m, file=sys.stderr, flush=True)) -> dict[str, Any]:
-    cache = Path.home() / ".cache" / "massage-assistant" / "bench"
+    cache = bd.CACHE
     work.mkdir(parents=True, exist_ok=True)
     rooms = QUICK_ROOMS if quick else tuple(ROOMS)
     self_seconds = 90.0 if quick else 420.0  # lower-back takes about 6 min with its introduction

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +104,7 @@ def main() -> int:
     ap.add_argument("--no-fail", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="massage-soak-"))
-    cache = Path.home() / ".cache" / "massage-assistant" / "soak"
+    cache = Path(platformdirs.user_cache_dir("massage-assistant")) / "soak"
     cache.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
     (tmp / "soak.yaml").write_text(yaml.safe_dump(soak_routine(args.minutes), sort_keys=False))
