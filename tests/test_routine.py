@@ -106,7 +106,7 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert f"{bad}:9: steps[0].pressure: must be text" in proc.stderr
-    assert f"{missing}:1: file:" in proc.stderr
+    assert f"{missing}: no such routine file" in proc.stderr
     ok = subprocess.run([sys.executable, "-m", "assistant.cli", "check", *map(str, BUNDLED)],
                         capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
