@@ -3,6 +3,7 @@ assistant.hearing (make_ears)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .base import Heard, Recognizer, RecognizerError
@@ -11,7 +12,9 @@ ENGINES = ("embedded", "pocketsphinx", "vosk")
 
 
 def default_model_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "models"
+    """models/ beside the project, or $MASSAGE_ASSISTANT_MODELS."""
+    override = os.environ.get("MASSAGE_ASSISTANT_MODELS")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "models"
 
 
 def find_vosk_model(explicit: str | None = None) -> Path | None:

@@ -32,8 +32,6 @@ the audio loop, and a live stop waited for it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import queue
 import threading
@@ -43,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..artefacts import check_files
 from ..commands import Command, prompt_text, snap
 from ..heard import Heard
 from .base import RecognizerError
@@ -66,45 +65,9 @@ MODEL_FILES = {
 }
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-VERIFIED = ".verified"  # size and mtime of each file when its sha256 was last found right
-
-
-def _stat(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
-
-
 def check_model(directory: Path) -> None:
-    """RecognizerError unless `directory` holds exactly the files this code was measured with.
-    Hashing 145 MB takes a third of a second, so a file whose size and mtime are those noted in
-    `.verified` when it last hashed right is not hashed again."""
-    stamp = directory / VERIFIED
-    try:
-        seen = json.loads(stamp.read_text())
-    except (OSError, ValueError):
-        seen = {}
-    verified = {}
-    for name, want in MODEL_FILES.items():
-        path = directory / name
-        if not path.exists():
-            raise RecognizerError(f"{directory}: {name} is missing (scripts/setup assembles the model)")
-        if seen.get(name) == [want, *_stat(path)]:
-            verified[name] = seen[name]
-            continue
-        if sha256(path) != want:
-            raise RecognizerError(f"{path}: sha256 does not match the pinned one; run scripts/setup again")
-        verified[name] = [want, *_stat(path)]
-    if verified != seen:
-        with contextlib.suppress(OSError):  # a read-only model directory is checked every time
-            stamp.write_text(json.dumps(verified))
+    """RecognizerError unless `directory` holds exactly the files this code was measured with."""
+    check_files(directory, MODEL_FILES, RecognizerError)
 
 
 class Transcriber:
