@@ -428,6 +428,39 @@ def _status_text(s: State) -> str:
     return text
 
 
+def sayable_texts(r: Routine, hurt: tuple[str, ...] = ()) -> set[str]:
+    """Every text the machine can say in a session of `r` (tests/test_properties.py checks it
+    against random streams of events), so that all of it is rendered before the first word and
+    no render ever waits between a command and its answer."""
+    texts = {intro_text(r, hurt), STOP_TEXT, PAIN_TEXT, STOPPED_HINT, STOPPED_HINT_BEFORE, HELP_TEXT,
+             DOCTOR_TEXT, ANSWER_HINT, "Paused. Say continue when you are ready.", "Continuing.",
+             "Slower.", "Faster.", "This is the slowest pace.", "This is the fastest pace.",
+             "This is the first step.", "Time.", "Thirty seconds left.",
+             "That was the last step. Well done. Rest for a moment.",
+             "Ending the session here. Well done.", "Ending the session here. Rest now."}
+    texts.update(text for pair in _DEVICES.values() for text in pair)
+    texts.update(question_text(r, i) for i in range(len(r.questions)))
+    if r.daily_limit_minutes:
+        limit = minutes_text(r.daily_limit_minutes * 60)
+        texts.add(f"That is today's {limit}. We stop here. Rest now.")
+        texts.add(f"You have already had today's {limit} of this. Give the muscles a rest and try "
+                  "again tomorrow.")
+    longest = 0.0
+    for i, step in enumerate(r.steps):
+        pace = step.pace
+        base = State(routine=r, step=i, hurt_before=hurt)
+        texts.update({step_text(base), step_text(base, lighter=True),
+                      step_text(replace(base, pain_steps=(i,)))})
+        texts.update(pace.cues)
+        reps = pace.reps if isinstance(pace, RepPace) else 0
+        for n in range(1, reps + 1):
+            texts.add(f"{number_word(n).capitalize()}." + (f" {pace.cues[0]}" if pace.cues else ""))
+        texts.update(_status_text(replace(base, rep=n)) for n in range(reps + 1))
+        longest += pace.seconds * PACE_MAX + len(step.instructions.split()) / WORDS_PER_SECOND
+    texts.update(f"About {minutes_text(seconds)} left." for seconds in range(0, int(longest) + 61, 5))
+    return texts
+
+
 # ---- the machine --------------------------------------------------------------------------
 
 

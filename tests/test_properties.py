@@ -236,10 +236,10 @@ RELEASES = {Command.CONTINUE, Command.NEXT, Command.QUIT}
 Step = tuple[S.State, S.Event, S.State, list[S.Action]]
 
 
-def drive(routine: Routine, used: float, events: list[S.Event]) -> Iterator[Step]:
+def drive(routine: Routine, used: float, events: list[S.Event], hurt: tuple[str, ...] = ()) -> Iterator[Step]:
     """Run a session from its start; yield (state before, event, state after, actions) per step."""
     state = S.initial(routine)
-    for e in [S.Start(0.0, used_today_s=used), *events]:
+    for e in [S.Start(0.0, used_today_s=used, hurt_before=hurt), *events]:
         before = state
         state, actions = S.step(state, e)
         yield before, e, state, actions
@@ -252,12 +252,14 @@ def _accepted(actions: list[S.Action]) -> bool:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(routine=ROUTINES, used=USED_TODAY, events=EVENTS)
+@given(routine=ROUTINES, used=USED_TODAY, events=EVENTS, hurt_first=st.booleans())
 def test_session_invariants_hold_for_any_event_stream(routine: Routine, used: float,
-                                                      events: list[S.Event]) -> None:
+                                                      events: list[S.Event], hurt_first: bool) -> None:
     latched = False  # our own model of the stop latch, checked against the machine's mode
     no_so_far = 0  # safety questions answered "no"
-    for before, e, s, actions in drive(routine, used, events):
+    hurt = (routine.steps[0].id,) if hurt_first else ()
+    sayable = S.sayable_texts(routine, hurt)
+    for before, e, s, actions in drive(routine, used, events, hurt):
         # (a) the step index always points at a step
         assert 0 <= s.step < len(routine.steps)
         says = [a for a in actions if isinstance(a, S.Say)]
@@ -301,6 +303,8 @@ def test_session_invariants_hold_for_any_event_stream(routine: Routine, used: fl
             assert no_so_far == len(routine.questions), (no_so_far, routine.questions)
         if "yes" in answers:
             assert s.mode is Mode.FINISHED
+        # (i) everything said was rendered before the session started (runner.prerender)
+        assert all(say.text in sayable for say in says), [say.text for say in says if say.text not in sayable]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
