@@ -38,8 +38,10 @@ def _no_such_routine(name: str) -> bool:
 
 
 def _voice_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--voice", help="TTS voice id or name fragment (default: English)")
-    p.add_argument("--rate", type=int, default=165, help="speaking rate, words per minute")
+    p.add_argument("--voice", help="a Kokoro voice (af_heart, the default where Kokoro is installed), "
+                                   "pyttsx3 for espeak-ng's English, or a pyttsx3 voice id or name "
+                                   "fragment; 'list' shows them all")
+    p.add_argument("--rate", type=int, default=165, help="speaking rate, words per minute (either engine)")
     p.add_argument("--volume", type=float, default=1.0, help="0..1")
 
 
@@ -51,6 +53,61 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--second-stage", choices=["auto", "on", "off"], default="auto",
                    help="Whisper on each speech segment, deciding navigation and yes/no (auto: when "
                         "scripts/setup has put its model in models/)")
+
+
+def _list_voices() -> int:
+    from .voice import voice_list
+
+    print("\n".join(voice_list()))
+    return 0
+
+
+def _make_voice(args: argparse.Namespace):
+    """The Voice for --voice/--rate/--volume, its engine chosen now (a fallback said once)."""
+    from .audio import RATE
+    from .voice import Voice, VoiceSettings
+
+    voice = Voice(VoiceSettings(args.voice, args.rate, max(0.0, min(1.0, args.volume))), RATE)
+    voice.choice  # noqa: B018 (choose now, so a fallback is said before anything else)
+    if voice.notice:
+        print(f"Note: {voice.notice}", file=sys.stderr)
+    return voice
+
+
+def _render_with_progress(render, voice, quiet: bool) -> int:
+    """Run `render(progress)`, showing a progress bar on a terminal and one line elsewhere."""
+    started = time.monotonic()
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress("Preparing the voice", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       console=Console(stderr=True), transient=True)
+    task = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal task
+        if bar is None or total == 0:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task("render", total=total)
+        bar.update(task, completed=done)
+
+    try:
+        rendered = render(progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if not quiet:
+        label = voice.choice.label
+        if rendered:
+            print(f"Voice: {label}, {rendered} phrases rendered in {time.monotonic() - started:.1f} s "
+                  "(cached for the next start)")
+        else:
+            print(f"Voice: {label}, every phrase cached")
+    return rendered
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,8 +195,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .recognizers import RecognizerError
     from .runner import DeviceError, Driver, Terminated, check_devices, prerender, run_file, run_live
     from .screen import make_display
-    from .voice import TtsError, Voice, VoiceSettings
+    from .voice import TtsError
 
+    if args.voice == "list":
+        return _list_voices()
     routine = _routine_or_report(args.routine)
     if routine is None:
         return EXIT_BAD_INPUT
@@ -182,12 +241,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (RecognizerError, EchoError, Aec3Error) as e:
         print(f"Cannot start: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    settings = VoiceSettings(voice=args.voice, rate=args.rate, volume=max(0.0, min(1.0, args.volume)))
-    voice = Voice(settings, RATE)
     used = used_today(routine.name) if routine.daily_limit_minutes else 0.0
     hurt = tuple(i for i in recent_pain(routine.name) if i in {st.id for st in routine.steps})
     try:
-        prerender(voice, routine, hurt)
+        voice = _make_voice(args)
+        rendered = _render_with_progress(lambda progress: prerender(voice, routine, hurt, progress),
+                                         voice, args.quiet)
     except TtsError as e:
         print(f"Cannot start: text to speech failed: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -203,6 +262,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal.write(0.0, "session", routine=routine.name, file=str(routine.source),
                   engine=ears.name, mic=args.mic_file or "live", echo=args.echo, aec=aec,
                   started=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    journal.write(0.0, "voice", engine=voice.choice.engine, voice=voice.choice.voice, rate=args.rate,
+                  rendered=rendered, fallback=voice.notice)
     keys = KeyReader()
     display = make_display(ears.name, args.quiet, args.screen)
     driver = Driver(routine, ears, voice, Player(RATE), journal, display, keys,
@@ -313,6 +374,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     from .preview import plan_text, spoken_texts
 
+    if args.voice == "list":
+        return _list_voices()
     routine = _routine_or_report(args.routine)
     if routine is None:
         return EXIT_BAD_INPUT
@@ -322,12 +385,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .audio import RATE, write_wav
-    from .voice import TtsError, Voice, VoiceSettings
+    from .voice import TtsError
 
-    voice = Voice(VoiceSettings(args.voice, args.rate, max(0.0, min(1.0, args.volume))), RATE)
     gap = np.zeros(RATE // 2, dtype=np.int16)
     try:
-        parts = [part for text in spoken_texts(routine) for part in (voice.render(text), gap)]
+        voice = _make_voice(args)
+        texts = spoken_texts(routine)
+        _render_with_progress(lambda progress: voice.render_all(texts, progress=progress), voice, False)
+        parts = [part for text in texts for part in (voice.render(text), gap)]
     except TtsError as e:
         print(f"Cannot speak: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

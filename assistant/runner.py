@@ -25,9 +25,9 @@ from .hearing.ears import Ears
 from .journal import Journal
 from .keys import KEY_NAMES, KeyReader, command_for_key
 from .player import Drained, Player, PlayerEvent, Started
-from .routine import RepPace, Routine
+from .routine import Routine
 from .screen import Display, NullDisplay
-from .voice import TtsError, Voice
+from .voice import Progress, TtsError, Voice
 
 
 def alert(message: str) -> None:
@@ -59,6 +59,7 @@ class Driver:
         self.ended: str | None = None
         self.start_used = 0.0
         self._cut = False  # the session cut the voice since the last block's voice activity
+        self._voice_notice = voice.notice  # a fallback already said and journalled at start
 
     # -- inputs --
     def start(self, t: float, used_today_s: float = 0.0) -> None:
@@ -139,6 +140,12 @@ class Driver:
                 self.journal.write(t, "error", source="tts", message=str(e), text=action.text)
                 self.display.said(t, f"(could not speak) {action.text}")
                 samples = tone()
+            if self.voice.notice != self._voice_notice:  # Kokoro failed here: said once, journalled
+                self._voice_notice = self.voice.notice
+                choice = self.voice.choice
+                self.journal.write(t, "voice", engine=choice.engine, voice=choice.voice,
+                                   fallback=self.voice.notice)
+                self.display.said(t, f"(voice) {self.voice.notice}")
             self.player.enqueue(action.text, action.kind, samples)
         elif isinstance(action, S.Log):
             self.journal.write(t, action.event, **action.data)
@@ -158,22 +165,11 @@ class RunResult:
     seconds: float
 
 
-def prerender(voice: Voice, routine: Routine, hurt: tuple[str, ...] = ()) -> None:
-    """Render everything the routine will say, so a response starts without waiting for TTS."""
-    texts = {S.intro_text(routine, hurt), S.STOP_TEXT, S.PAIN_TEXT, S.STOPPED_HINT, S.STOPPED_HINT_BEFORE,
-             S.HELP_TEXT,
-             S.DOCTOR_TEXT, S.ANSWER_HINT,
-             "Paused. Say continue when you are ready.", "Continuing.", "Slower.", "Faster."}
-    texts.update(S.question_text(routine, i) for i in range(len(routine.questions)))
-    for i, step in enumerate(routine.steps):
-        s = S.State(routine=routine, step=i, hurt_before=hurt)
-        texts.add(S.step_text(s))
-        pace = step.pace
-        texts.update(pace.cues)
-        if isinstance(pace, RepPace):
-            for n in range(1, pace.reps + 1):
-                texts.add(f"{S.number_word(n).capitalize()}." + (f" {pace.cues[0]}" if pace.cues else ""))
-    voice.render_all(sorted(texts))
+def prerender(voice: Voice, routine: Routine, hurt: tuple[str, ...] = (),
+              progress: Progress | None = None) -> int:
+    """Render everything the session can say, so no answer ever waits for TTS; returns how many
+    texts were not in the cache."""
+    return voice.render_all(sorted(S.sayable_texts(routine, hurt)), progress=progress)
 
 
 def run_file(driver: Driver, mic_path: str | Path, speaker_path: str | Path | None,

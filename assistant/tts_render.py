@@ -1,4 +1,10 @@
-"""Render one text to a WAV with pyttsx3, in a process of its own (`python -m assistant.tts_render`).
+"""Render text to WAVs in a process of its own (`python -m assistant.tts_render`).
+
+Kokoro (`--engine kokoro --batch`): JSON lines {"text", "out"} on stdin, one WAV per line at
+--out-rate, each written whole (a temporary file, then renamed) and answered "ok OUT" on stdout,
+so the caller can show progress; the model loads once for the whole batch.
+
+pyttsx3 (the default engine): one text on stdin, one WAV.
 
 pyttsx3's espeak driver keeps espeak's synthesis state from one utterance to the next in a
 process: the same text rendered twice in one process comes out a few samples different, and
@@ -39,12 +45,47 @@ def _complete(path: Path, deadline: float) -> None:
     raise SystemExit(f"the TTS engine wrote no complete {path.name} in {HANG_GUARD_S:g} s")
 
 
+def _kokoro_batch(voice: str, wpm: int, out_rate: int) -> int:
+    import json
+    import os
+
+    import soundfile as sf
+
+    from .audio import resample, to_int16
+    from .kokoro_voice import RATE, KokoroError, KokoroRenderer
+
+    try:
+        renderer = KokoroRenderer()
+    except KokoroError as e:
+        raise SystemExit(str(e)) from e
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        samples = to_int16(resample(renderer.render(job["text"], voice, wpm), RATE, out_rate))
+        out = Path(job["out"])
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.wav")
+        sf.write(str(tmp), samples, out_rate, subtype="PCM_16")
+        os.replace(tmp, out)
+        print(f"ok {out}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--voice", help="a pyttsx3 voice id")
-    ap.add_argument("--rate", type=int, default=165)
+    ap.add_argument("--engine", choices=("pyttsx3", "kokoro"), default="pyttsx3")
+    ap.add_argument("--out", help="the WAV to write (pyttsx3)")
+    ap.add_argument("--voice", help="a pyttsx3 voice id, or a Kokoro voice")
+    ap.add_argument("--rate", type=int, default=165, help="words per minute")
+    ap.add_argument("--out-rate", type=int, default=16000, help="sample rate of Kokoro's WAVs")
+    ap.add_argument("--batch", action="store_true", help="JSON lines of texts on stdin (Kokoro)")
     args = ap.parse_args(argv)
+    if args.engine == "kokoro":
+        if not args.batch or not args.voice:
+            ap.error("--engine kokoro takes --batch and --voice")
+        return _kokoro_batch(args.voice, args.rate, args.out_rate)
+    if not args.out:
+        ap.error("--out is required")
     text = sys.stdin.read()
     import pyttsx3
 

@@ -1,9 +1,11 @@
-"""Text to audio with pyttsx3, rendered once and cached by (text, voice, rate).
+"""Text to audio, rendered once and cached in memory and on disk by (engine, voice, rate, text).
 
-pyttsx3 is used only to render, each utterance alone in a process of its own (tts_render.py:
-in one process its espeak driver carries state from one render into the next, so the same text
-came out differently run to run). Playback goes through the Player, never through pyttsx3,
-because pyttsx3 cannot stop its own playback at once.
+Two engines. Kokoro-82M (kokoro_voice.py), a natural neural voice, is the default wherever it
+is installed; pyttsx3 (espeak-ng here) is the design's engine and the fallback when Kokoro is
+absent or fails, which is said once (`notice`) and journalled by the caller. Both render in
+processes of their own (tts_render.py): pyttsx3 because its espeak driver carries state from one
+render into the next, Kokoro because its model takes 200 MB the session has no need to keep.
+Playback goes through the Player, never through an engine, so it can be cut at once.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,25 +28,104 @@ import numpy as np
 import platformdirs
 import soundfile as sf
 
+from . import kokoro_voice as kv
 from .audio import read_audio, to_int16
 
-CACHE_VERSION = "2"  # 2: each text rendered in a fresh process
+CACHE_VERSION = "3"  # 3: the engine is part of the key
+KOKORO, PYTTSX3 = "kokoro", "pyttsx3"
+# Chosen by listening through Whisper and by pace (scripts/pick_voice.py, docs/voice.md): a
+# warm, unhurried American voice that Whisper wrote down word for word.
+DEFAULT_KOKORO_VOICE = "af_heart"
+VOICE_ENV = "MASSAGE_ASSISTANT_VOICE"  # the default --voice, e.g. "pyttsx3" to keep espeak-ng
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    voice: str | None = None  # a pyttsx3 voice id or name fragment; None = English default
+    # a Kokoro voice (af_heart), "kokoro", "pyttsx3"/"espeak", a pyttsx3 voice id or name
+    # fragment; None: $MASSAGE_ASSISTANT_VOICE, else Kokoro's default, else pyttsx3's English
+    voice: str | None = None
     rate: int = 165  # words per minute
-    volume: float = 1.0  # 0..1, applied to the samples so it is exact on every driver
+    volume: float = 1.0  # 0..1, applied to the samples so it is exact on every engine
 
 
 class TtsError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Choice:
+    engine: str
+    voice: str | None  # a Kokoro voice id, or a pyttsx3 voice id (None: the driver's default)
+
+    @property
+    def label(self) -> str:
+        return f"{'Kokoro' if self.engine == KOKORO else 'pyttsx3'} {self.voice or 'default'}"
+
+
 def cache_dir() -> Path:
     override = os.environ.get("MASSAGE_ASSISTANT_CACHE")
     return Path(override) if override else Path(platformdirs.user_cache_dir("massage-assistant")) / "tts"
+
+
+def pyttsx3_voices() -> list[tuple[str, str]]:
+    """(id, name) of every pyttsx3 voice."""
+    import pyttsx3  # imported late: start-up of commands that never speak stays fast
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        engine = pyttsx3.init()
+    return [(v.id, v.name) for v in engine.getProperty("voices") or []]
+
+
+def _pyttsx3_voice(wanted: str | None) -> str | None:
+    voices = pyttsx3_voices()
+    if wanted:
+        for vid, name in voices:
+            if wanted.lower() in f"{vid} {name}".lower():
+                return vid
+        raise TtsError(f"no voice matches {wanted!r} (--voice list shows them)")
+    for vid, _ in voices:  # espeak-ng ids look like "gmw/en-us"; prefer US, then the driver's
+        if vid.endswith("/en-us") or vid == "en-us":
+            return vid
+    return None
+
+
+def kokoro_problem() -> str | None:
+    """Why Kokoro cannot be used here, or None."""
+    try:
+        kv.check()
+    except kv.KokoroError as e:
+        return str(e)
+    return None
+
+
+def choose(wanted: str | None) -> tuple[Choice, str | None]:
+    """The engine and voice for --voice `wanted`, and a notice when Kokoro was wanted but is not
+    usable (the choice is then pyttsx3's English)."""
+    wanted = wanted or os.environ.get(VOICE_ENV) or None
+    key = (wanted or "").lower()
+    if key in ("pyttsx3", "espeak", "espeak-ng"):
+        return Choice(PYTTSX3, _pyttsx3_voice(None)), None
+    if not key or key == KOKORO or key in kv.VOICES:
+        problem = kokoro_problem()
+        if problem is None:
+            return Choice(KOKORO, key if key in kv.VOICES else DEFAULT_KOKORO_VOICE), None
+        notice = f"the Kokoro voice is not usable ({problem}); speaking with pyttsx3 instead"
+        return Choice(PYTTSX3, _pyttsx3_voice(None)), notice
+    return Choice(PYTTSX3, _pyttsx3_voice(wanted)), None
+
+
+def voice_list() -> list[str]:
+    """One line per voice of either engine, for `--voice list`."""
+    problem = kokoro_problem()
+    lines = ["Kokoro voices" + (f" (not usable here: {problem})" if problem else "") + ":"]
+    for v in kv.VOICES.values():
+        lines.append(f"  {v.label}" + ("   (default)" if v.id == DEFAULT_KOKORO_VOICE else ""))
+    lines.append("pyttsx3 voices (--voice pyttsx3 for its English default, or a name fragment):")
+    lines += [f"  {vid:<24} {name}" for vid, name in pyttsx3_voices()]
+    return lines
+
+
+Progress = Callable[[int, int], None]  # (rendered so far, to render)
 
 
 class Voice:
@@ -54,55 +137,77 @@ class Voice:
         self.cache = cache or cache_dir()
         self._memory: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._engine = None
-        self._voice_id: str | None = None
+        self._choice: Choice | None = None
+        self.notice: str | None = None  # why the voice is not the one asked for, once set
 
-    def _key(self, text: str) -> str:
+    @property
+    def choice(self) -> Choice:
+        with self._lock:
+            if self._choice is None:  # chosen once, before any render
+                self._choice, self.notice = choose(self.settings.voice)
+            return self._choice
+
+    def _key(self, text: str, choice: Choice) -> str:
         s = self.settings
-        raw = f"{CACHE_VERSION}|{text}|{s.voice}|{s.rate}|{self.rate}"
+        raw = f"{CACHE_VERSION}|{choice.engine}|{choice.voice}|{s.rate}|{self.rate}|{text}"
         return hashlib.sha1(raw.encode()).hexdigest()
 
-    def _init_engine(self):
-        import pyttsx3  # imported late: start-up of commands that never speak stays fast
+    def _fall_back(self, reason: str) -> None:
+        with self._lock:
+            self._choice = Choice(PYTTSX3, _pyttsx3_voice(None))
+            self.notice = f"the Kokoro voice failed ({reason}); speaking with pyttsx3 instead"
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            engine = pyttsx3.init()
-        voices = engine.getProperty("voices") or []
-        wanted = self.settings.voice
-        chosen = None
-        for v in voices:
-            names = f"{v.id} {v.name}".lower()
-            if wanted and wanted.lower() in names:
-                chosen = v.id
-                break
-        if wanted and chosen is None:
-            raise TtsError(f"no TTS voice matches {wanted!r}")
-        if chosen is None:
-            for v in voices:
-                # espeak-ng ids look like "gmw/en-us"; prefer US, then any English
-                if v.id.endswith("/en-us") or v.id == "en-us":
-                    chosen = v.id
-                    break
-        if chosen:
-            engine.setProperty("voice", chosen)
-        engine.setProperty("rate", self.settings.rate)
-        self._voice_id = chosen
-        return engine
+    def render_all(self, texts: list[str], jobs: int = 2, progress: Progress | None = None) -> int:
+        """Render (or load) every text; returns how many were not cached yet. Kokoro renders them
+        in one process; pyttsx3 `jobs` processes at a time. Should Kokoro fail, every text is
+        rendered again with pyttsx3, so one session never speaks with two voices."""
+        choice = self.choice
+        todo = [t for t in dict.fromkeys(texts) if not self._cached(t, choice)]
+        done = 0
 
-    def render_all(self, texts: list[str], jobs: int = 2) -> None:
-        """Render (or load) every text, `jobs` renders at a time."""
+        def one_done() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(todo))
+
+        if progress:
+            progress(0, len(todo))
+        if choice.engine == KOKORO and todo:
+            try:
+                self._kokoro_batch(todo, choice, one_done)
+            except TtsError as e:
+                self._fall_back(str(e))
+                return self.render_all(texts, jobs, progress)
+        fresh = set(todo) if choice.engine == PYTTSX3 else set()
         with ThreadPoolExecutor(max(1, jobs)) as pool:
-            for _ in pool.map(self.render, texts):
-                pass
+            rendered = pool.map(self._render_choice, texts, [choice] * len(texts))
+            for text, _ in zip(texts, rendered, strict=True):
+                if text in fresh:
+                    fresh.discard(text)
+                    one_done()
+        return len(todo)
+
+    def _cached(self, text: str, choice: Choice) -> bool:
+        key = self._key(text, choice)
+        return key in self._memory or (self.cache / f"{key}.wav").exists()
 
     def render(self, text: str) -> np.ndarray:
-        key = self._key(text)
+        choice = self.choice
+        try:
+            return self._render_choice(text, choice)
+        except TtsError as e:
+            if choice.engine != KOKORO:
+                raise
+            self._fall_back(str(e))
+            return self._render_choice(text, self.choice)
+
+    def _render_choice(self, text: str, choice: Choice) -> np.ndarray:
+        key = self._key(text, choice)
         with self._lock:
             hit = self._memory.get(key)
-            if hit is not None:
-                return hit
-            if self._engine is None:  # choose the voice once, before any render
-                self._engine = self._init_engine()
+        if hit is not None:
+            return hit
         path = self.cache / f"{key}.wav"
         samples = None
         if path.exists():
@@ -111,23 +216,54 @@ class Voice:
             except (RuntimeError, sf.LibsndfileError):
                 samples = None  # a torn cache file: render again
         if samples is None:
-            samples = self._render_uncached(text)
-            self.cache.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.wav")
-            sf.write(str(tmp), samples, self.rate, subtype="PCM_16")
-            os.replace(tmp, path)
+            if choice.engine == KOKORO:
+                self._kokoro_batch([text], choice)
+                samples = read_audio(path, self.rate)
+            else:
+                samples = self._pyttsx3_render(text, choice)
+                self._store(path, samples)
+        if len(samples) == 0:
+            raise TtsError(f"TTS rendered no audio for {text!r}")
         samples = to_int16(samples.astype(np.float32) / 32768.0 * self.settings.volume)
         with self._lock:
             self._memory[key] = samples
         return samples
 
-    def _render_uncached(self, text: str) -> np.ndarray:
+    def _store(self, path: Path, samples: np.ndarray) -> None:
+        self.cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.wav")
+        sf.write(str(tmp), samples, self.rate, subtype="PCM_16")
+        os.replace(tmp, path)
+
+    def _kokoro_batch(self, texts: list[str], choice: Choice, done: Callable[[], None] | None = None) -> None:
+        """Render `texts` into the cache in one Kokoro process (its model loads once: ~1 s)."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "assistant.tts_render", "--engine", KOKORO, "--voice", str(choice.voice),
+               "--rate", str(self.settings.rate), "--out-rate", str(self.rate), "--batch"]
+        jobs = [{"text": t, "out": str(self.cache / f"{self._key(t, choice)}.wav")} for t in texts]
+        with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as proc:
+            assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+            proc.stdin.write("".join(json.dumps(j) + "\n" for j in jobs))
+            proc.stdin.close()
+            finished = 0
+            for line in proc.stdout:
+                if line.startswith("ok "):
+                    finished += 1
+                    if done:
+                        done()
+            err = proc.stderr.read()
+        if proc.returncode != 0 or finished != len(jobs):
+            detail = (err.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+            raise TtsError(f"Kokoro rendered {finished} of {len(jobs)}: {detail}")
+
+    def _pyttsx3_render(self, text: str, choice: Choice) -> np.ndarray:
         with tempfile.TemporaryDirectory(prefix="massage-tts-") as tmp:
             out = Path(tmp) / "u.wav"
             cmd = [sys.executable, "-m", "assistant.tts_render", "--out", str(out),
                    "--rate", str(self.settings.rate)]
-            if self._voice_id:
-                cmd += ["--voice", self._voice_id]
+            if choice.voice:
+                cmd += ["--voice", choice.voice]
             proc = subprocess.run(cmd, input=text, capture_output=True, text=True)
             if proc.returncode != 0 or not out.exists():
                 detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]

@@ -24,10 +24,14 @@ FESTIVAL_VOICES = ("voice_cmu_us_slt_arctic_hts", "voice_kal_diphone", "voice_ke
 
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path_factory, monkeypatch):
-    """Journals and the TTS cache go to temporary folders, never the user's own."""
+    """Journals and the TTS cache go to temporary folders, never the user's own. The assistant
+    speaks with espeak-ng (pyttsx3) in the tests of hearing and sessions: rendered cold in a
+    tenth of the time Kokoro takes, and the voice their figures were measured over;
+    tests/test_kokoro.py runs the default voice, Kokoro, for real."""
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("MASSAGE_ASSISTANT_DATA", str(base / "data"))
     monkeypatch.setenv("MASSAGE_ASSISTANT_CACHE", str(base / "tts-cache"))
+    monkeypatch.setenv("MASSAGE_ASSISTANT_VOICE", "pyttsx3")
 
 
 def cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
