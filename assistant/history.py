@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .journal import journals, read_journal
+from . import events as E
+from .journal import journals, read_events
 
 
 @dataclass
@@ -35,23 +36,22 @@ def summarize(path: Path) -> SessionRecord:
     rec = SessionRecord(path=str(path), started=_started(path).isoformat(timespec="seconds"))
     steps: set[int] = set()
     pains: Counter[str] = Counter()
-    for ev in read_journal(path):
-        kind = ev.get("event")
-        rec.seconds = max(rec.seconds, float(ev.get("t", 0.0)))
-        if kind == "session":
-            rec.routine = ev.get("routine", "")
-            rec.started = ev.get("started", rec.started)  # the journal's own word for it
-        elif kind == "rep":
-            steps.add(int(ev.get("step", 0)))
-        elif kind == "stopped":
+    for ev in read_events(path):
+        rec.seconds = max(rec.seconds, ev.t)
+        if isinstance(ev, E.SessionStarted):
+            rec.routine = ev.routine
+            rec.started = ev.started or rec.started  # the journal's own word for it
+        elif isinstance(ev, E.Rep):
+            steps.add(ev.step)
+        elif isinstance(ev, E.Stopped):
             rec.stops += 1
-            if ev.get("reason") == "pain":
+            if ev.reason == "pain":
                 rec.pains += 1
-                pains[str(ev.get("id", ev.get("step")))] += 1
-        elif kind in ("finished", "aborted"):
-            rec.end = ev.get("reason", kind)
-        elif kind == "summary":
-            rec.paced_s = float(ev.get("paced_s", 0.0))
+                pains[ev.id] += 1
+        elif isinstance(ev, E.Finished | E.Aborted):
+            rec.end = ev.reason
+        elif isinstance(ev, E.Summary):
+            rec.paced_s = ev.paced_s
     rec.steps_done = len(steps)
     rec.pain_by_step = dict(pains)
     return rec

@@ -17,6 +17,8 @@ from typing import IO, Any
 
 import platformdirs
 
+from .events import Event, JournalError, from_record, make, to_record
+
 APP = "massage-assistant"
 
 
@@ -75,9 +77,10 @@ class Journal:
         self.last: dict[str, Any] | None = None  # only the newest: a long session must not grow
 
     def write(self, t: float, event: str, **data: Any) -> dict[str, Any]:
-        record = {"t": round(t, 3), "event": event, **data}
-        if self._t0 is not None:
-            record["w"] = round(time.monotonic() - self._t0, 4)
+        """Journal one event of kind `event` (events.py: a JournalError for an unknown kind or
+        field); returns the line as written."""
+        w = round(time.monotonic() - self._t0, 4) if self._t0 is not None else None
+        record = to_record(make(event, round(t, 3), data, w))
         self.last = record
         if self._f:
             self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -88,6 +91,15 @@ class Journal:
         if self._f:
             self._f.close()
             self._f = None
+
+
+def read_events(path: str | Path) -> Iterator[Event]:
+    """Each complete line as its typed event (events.py), a torn last line skipped."""
+    for record in read_journal(path):
+        try:
+            yield from_record(record)
+        except JournalError:
+            continue  # a line that is no event at all: the rest of the journal still counts
 
 
 def read_journal(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -68,7 +68,9 @@ import bench_data as bd
 import bench_rooms
 from bench_data import Clip, Condition, Placed
 
+from assistant import events as E
 from assistant.commands import PHRASES, Command
+from assistant.journal import read_events
 from assistant.routine import load_routine
 from assistant.session import estimate_s
 
@@ -122,7 +124,7 @@ def cli_command() -> list[str]:
 
 @dataclass
 class ListenResult:
-    events: list[dict[str, Any]]
+    events: list[E.Heard]
     cpu_s: float
     maxrss_mb: float
     ready_s: float | None  # until "Listening with" on stderr: imports and model loading
@@ -177,11 +179,8 @@ def run_listen(engine: str, model: str | None, mic: Path, journal: Path, env: di
     cpu_s, maxrss_kb, spawned = usage_file.read_text().split()
     ready = ready_at - float(spawned) if ready_at is not None else None
     wall = ended - float(spawned)
-    events = []
-    if journal.exists():
-        with journal.open(encoding="utf-8") as f:
-            events = [json.loads(line) for line in f if line.endswith("\n")]
-    return ListenResult([e for e in events if e.get("event") == "heard"], float(cpu_s), int(maxrss_kb) / 1024,
+    events = list(read_events(journal)) if journal.exists() else []
+    return ListenResult([e for e in events if isinstance(e, E.Heard)], float(cpu_s), int(maxrss_kb) / 1024,
                         ready, wall)
 
 
@@ -210,8 +209,8 @@ class StreamRun:
     seconds: float
     result: ListenResult
 
-    def heard_in(self, start: float, end: float) -> list[dict[str, Any]]:
-        return [e for e in self.result.events if start <= e["t"] <= end]
+    def heard_in(self, start: float, end: float) -> list[E.Heard]:
+        return [e for e in self.result.events if start <= e.t <= end]
 
 
 def run_stream(s: Stream, engine: str, model: str | None, work: Path, env: dict[str, str],
@@ -243,7 +242,7 @@ class SelfRun:
 
     routine: str
     seconds: float  # microphone audio
-    heard: list[dict[str, Any]]
+    heard: list[E.Heard]
     ended: str  # the journal's last session outcome: "finished" unless something stopped it
     wall_s: float
 
@@ -272,22 +271,22 @@ def run_routine_with_echo(routine: Path, engine: str, model: str | None, work: P
         f.unlink(missing_ok=True)
     if proc.returncode != 0:
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    events = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
-    ends = [e for e in events if e["event"] in ("finished", "aborted")]
-    ended = (ends[-1].get("reason") or ends[-1]["event"]) if ends else "?"
-    return SelfRun(routine.stem, seconds, [e for e in events if e["event"] == "heard"], str(ended), wall)
+    events = list(read_events(journal))
+    ends = [e for e in events if isinstance(e, E.Finished | E.Aborted)]
+    ended = ends[-1].reason if ends else "?"
+    return SelfRun(routine.stem, seconds, [e for e in events if isinstance(e, E.Heard)], ended, wall)
 
 
 def score_self(runs: list[SelfRun]) -> dict[str, Any]:
     """Self-triggers: every command heard and taken for someone else's (obeyed or, in that
     state, ignored). Detections set aside as the assistant's own voice (`ignored: own voice`,
     see assistant.echo.EchoMeter) are counted apart."""
-    obeyed = sum(1 for r in runs for h in r.heard if h.get("ignored") != "own voice")
-    own = sum(1 for r in runs for h in r.heard if h.get("ignored") == "own voice")
+    obeyed = sum(1 for r in runs for h in r.heard if h.ignored != "own voice")
+    own = sum(1 for r in runs for h in r.heard if h.ignored == "own voice")
     return {"value": float(obeyed), "own_voice_ignored": own, "routines": len(runs),
             "minutes": sum(r.seconds for r in runs) / 60, "echo": ECHO,
-            "per_routine": {r.routine: {"heard": [f"{h['t']:.1f} s {h['command']} ({h['text']!r}"
-                                                  f"{', ' + h['ignored'] if h.get('ignored') else ''})"
+            "per_routine": {r.routine: {"heard": [f"{h.t:.1f} s {h.command} ({h.text!r}"
+                                                  f"{', ' + h.ignored if h.ignored else ''})"
                                                   for h in r.heard], "ended": r.ended,
                                         "wall_s": round(r.wall_s, 1)} for r in runs}}
 
@@ -389,14 +388,14 @@ def plan_streams(args: argparse.Namespace, synth: list[Clip]) -> list[Stream]:
 # ---- scoring ----------------------------------------------------------------------------------
 
 
-def commands(events: list[dict[str, Any]]) -> list[str]:
-    return [e["command"] for e in events]
+def commands(events: list[E.Heard]) -> list[str]:
+    return [e.command for e in events]
 
 
-def path(event: dict[str, Any]) -> str:
+def path(event: E.Heard) -> str:
     """Which of the recognizer's paths gave a `heard` event: the journal names it (the stop
     spotter, the keyword spotter, the grammar, whisper, vosk)."""
-    return event.get("path") or ("grammar" if event["final"] else "fast path")
+    return event.path or ("grammar" if event.final else "fast path")
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -408,16 +407,16 @@ def score_stops(runs: list[StreamRun], split: str) -> tuple[dict[str, Any], dict
     by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in runs:
         for p in r.placed:
-            heard = [e for e in r.heard_in(p.start, p.end + RECALL_TAIL) if e["command"] in SAFETY]
+            heard = [e for e in r.heard_in(p.start, p.end + RECALL_TAIL) if e.command in SAFETY]
             clips.append({"clip": p.clip.key, "stream": r.stream.name, "start": round(p.start, 3),
                           "word_end": round(p.word_end, 3), "end": round(p.end, 3),
-                          "heard": [[e["t"], e["command"], e["text"], e["final"]]
+                          "heard": [[e.t, e.command, e.text, e.final]
                                     for e in r.heard_in(p.start, p.next_start)]})
             by_source[p.clip.source][1] += 1
             if heard:
                 hits += 1
                 by_source[p.clip.source][0] += 1
-                latencies.append(heard[0]["t"] - p.word_end)
+                latencies.append(heard[0].t - p.word_end)
             else:
                 missed.append(p.clip.key)
     n = sum(len(r.placed) for r in runs)
@@ -442,7 +441,7 @@ def score_false_stops(runs: list[StreamRun], split: str) -> dict[str, Any]:
             heard = commands(events)
             n += 1
             by_source[p.clip.source][1] += 1
-            first = next((e for e in events if e["command"] in SAFETY), None)
+            first = next((e for e in events if e.command in SAFETY), None)
             if first is not None:
                 where = path(first)
                 stops.append({"clip": p.clip.key, "word": p.clip.text, "heard": heard, "path": where})
@@ -457,7 +456,7 @@ def score_false_stops(runs: list[StreamRun], split: str) -> dict[str, Any]:
 
 
 def score_read(runs: list[StreamRun]) -> dict[str, Any]:
-    heard = [{"clip": r.stream.name, "t": e["t"], "command": e["command"], "text": e["text"],
+    heard = [{"clip": r.stream.name, "t": e.t, "command": e.command, "text": e.text,
               "path": path(e)} for r in runs for e in r.result.events]
     minutes = sum(p.end - p.start for r in runs for p in r.placed) / 60
     return {"value": len(heard) / minutes * 10 if minutes else float("nan"), "count": len(heard),

@@ -34,8 +34,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_data as bd  # noqa: E402
 
+from assistant import events as E  # noqa: E402
 from assistant.audio import RATE, read_audio  # noqa: E402
+from assistant.journal import read_events  # noqa: E402
 from assistant.pulse_rig import PulseRig  # noqa: E402
+from assistant.routine import load_routine  # noqa: E402
+from assistant.runner import prerender  # noqa: E402
 from assistant.session import PAIN_TEXT, STOP_TEXT  # noqa: E402
 from assistant.voice import Voice, VoiceSettings  # noqa: E402
 
@@ -88,16 +92,23 @@ def locate(haystack: np.ndarray, needle: np.ndarray, start: int = 0) -> tuple[in
     return start + i, float(score[i])
 
 
-def trial(rig: PulseRig, clip_path: Path, replies: dict[str, np.ndarray], tmp: Path, n: int) -> dict:
-    journal = tmp / f"trial{n}.jsonl"
-    room = tmp / f"trial{n}.wav"
+def start_speaking(rig: PulseRig, journal: Path) -> subprocess.Popen:
+    """`run lower-back` in the room, returned once it has begun to speak (its phrases are
+    rendered before the trials: main)."""
     proc = subprocess.Popen([EXE, "run", "lower-back", "--journal", str(journal), "--quiet",
                              "--skip-safety-check", "--volume", str(VOLUME)],
                             env=rig.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (journal.exists() and '"say"' in journal.read_text()):
+        time.sleep(0.02)
+    return proc
+
+
+def trial(rig: PulseRig, clip_path: Path, replies: dict[str, np.ndarray], tmp: Path, n: int) -> dict:
+    journal = tmp / f"trial{n}.jsonl"
+    room = tmp / f"trial{n}.wav"
+    proc = start_speaking(rig, journal)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (journal.exists() and '"say"' in journal.read_text()):
-            time.sleep(0.02)
         time.sleep(1.0 + (n % 5) * 0.4)  # land the word at different points of the speech
         rec = rig.record(room)
         time.sleep(0.3)
@@ -109,8 +120,7 @@ def trial(rig: PulseRig, clip_path: Path, replies: dict[str, np.ndarray], tmp: P
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    events = [json.loads(x) for x in journal.read_text().splitlines()]
-    stops = [e for e in events if e["event"] == "stopped"]
+    stops = [e for e in read_events(journal) if isinstance(e, E.Stopped)]
     audio = read_audio(room)
     clip = read_audio(clip_path)
     at, score = locate(audio, clip)
@@ -159,13 +169,8 @@ def command_trial(rig: PulseRig, clip: Path, phrase: str, tmp: Path, n: int) -> 
     from assistant.commands import PHRASES
 
     journal = tmp / f"cmd{n}.jsonl"
-    proc = subprocess.Popen([EXE, "run", "lower-back", "--journal", str(journal), "--quiet",
-                             "--skip-safety-check", "--volume", str(VOLUME)],
-                            env=rig.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = start_speaking(rig, journal)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (journal.exists() and '"say"' in journal.read_text()):
-            time.sleep(0.02)
         time.sleep(2.0 + (n % 5) * 0.5)  # into the introduction, at different points of it
         before = len(journal.read_text().splitlines())
         rig.play(clip).wait(timeout=10)
@@ -173,13 +178,13 @@ def command_trial(rig: PulseRig, clip: Path, phrase: str, tmp: Path, n: int) -> 
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    events = [json.loads(x) for x in journal.read_text().splitlines()]
-    heard = [e for e in events[before:] if e["event"] == "heard" and e.get("ignored") != "own voice"]
+    events = list(read_events(journal))[before:]
+    heard = [e for e in events if isinstance(e, E.Heard) and e.ignored != "own voice"]
     want = PHRASES[phrase].value
-    obeyed = any(e["command"] == want and e["accepted"] for e in heard)
-    ducked = any(e["event"] == "duck" and e["on"] for e in events[before:])
+    obeyed = any(e.command == want and e.accepted for e in heard)
+    ducked = any(isinstance(e, E.Duck) and e.on for e in events)
     return {"clip": clip.name, "phrase": phrase, "obeyed": obeyed, "ducked": ducked,
-            "heard": [e["command"] for e in heard]}
+            "heard": [e.command for e in heard]}
 
 
 def main() -> int:
@@ -190,6 +195,7 @@ def main() -> int:
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     args = ap.parse_args()
     voice = Voice(VoiceSettings(), RATE)
+    prerender(voice, load_routine(ROOT / "routines" / "lower-back.yaml"))  # the sessions start warm
     replies = {"stop": voice.render(STOP_TEXT), "pain": voice.render(PAIN_TEXT)}
     clips = held_out_stops()[: args.trials]
     results = []

@@ -41,7 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_data as bd
 
+from assistant import events as E
 from assistant.commands import PHRASES
+from assistant.journal import read_events
 
 ROUTINE = "lower-back"
 # name -> --echo value (None: the microphone hears nothing of the voice)
@@ -81,7 +83,7 @@ class RoomRun:
     room: str
     kind: str  # "self" or "commands"
     said: list[Said]
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[E.Event] = field(default_factory=list)
     seconds: float = 0.0
     wall_s: float = 0.0
 
@@ -168,19 +170,19 @@ def run_session(room: str, kind: str, mic: np.ndarray, said: list[Said], work: P
     proc = subprocess.run(cmd, cwd=bd.ROOT, env=env, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    events = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    events = list(read_events(journal))
     wav.unlink(missing_ok=True)
     return RoomRun(room, kind, said, events, len(mic) / bd.RATE, time.monotonic() - t0)
 
 
-def speaking(events: list[dict[str, Any]]) -> list[tuple[float, float]]:
+def speaking(events: list[E.Event]) -> list[tuple[float, float]]:
     """(start, end) of what the player played, each `say` shortened by the next cut."""
     spans: list[list[float]] = []
     for e in events:
-        if e["event"] == "say":
-            spans.append([e["t"], e["t"] + e["seconds"]])
-        elif e["event"] == "cut" and spans and spans[-1][1] > e["t"]:
-            spans[-1][1] = e["t"]
+        if isinstance(e, E.Said):
+            spans.append([e.t, e.t + e.seconds])
+        elif isinstance(e, E.Cut) and spans and spans[-1][1] > e.t:
+            spans[-1][1] = e.t
     return [(a, b) for a, b in spans if b > a]
 
 
@@ -190,25 +192,29 @@ def over_voice(s: Said, spans: list[tuple[float, float]]) -> bool:
     return talk >= 0.5 * (s.speech_end - s.start)
 
 
+def heard_from_people(events: list[E.Event]) -> list[E.Heard]:
+    return [e for e in events if isinstance(e, E.Heard) and e.ignored != "own voice"]
+
+
 def score_self(run: RoomRun) -> dict[str, Any]:
-    heard = [e for e in run.events if e["event"] == "heard" and e.get("ignored") != "own voice"]
+    heard = heard_from_people(run.events)
     planned = [(s.start, s.end + OBEY_WITHIN_S) for s in run.said]
-    stray = [e for e in heard if not any(a <= e["t"] <= b for a, b in planned)]
-    stop_heard = any(e["command"] in ("stop", "pain") and STOP_AT <= e["t"] <= STOP_AT + 2.0 for e in heard)
-    ducks = [e for e in run.events if e["event"] == "duck" and e["on"]
-             and not any(a <= e["t"] <= b for a, b in planned)]
-    ends = [e for e in run.events if e["event"] in ("finished", "aborted")]
-    return {"self_triggers": len(stray), "stray": [f"{e['t']:.1f} {e['command']} ({e.get('path', '')})"
-                                                   for e in stray],
-            "own_voice_set_aside": sum(1 for e in run.events if e.get("ignored") == "own voice"),
+    stray = [e for e in heard if not any(a <= e.t <= b for a, b in planned)]
+    stop_heard = any(e.command in ("stop", "pain") and STOP_AT <= e.t <= STOP_AT + 2.0 for e in heard)
+    ducks = [e for e in run.events if isinstance(e, E.Duck) and e.on
+             and not any(a <= e.t <= b for a, b in planned)]
+    ends = [e for e in run.events if isinstance(e, E.Finished | E.Aborted)]
+    own = [e for e in run.events if isinstance(e, E.Heard) and e.ignored == "own voice"]
+    return {"self_triggers": len(stray), "stray": [f"{e.t:.1f} {e.command} ({e.path or ''})" for e in stray],
+            "own_voice_set_aside": len(own),
             "stray_ducks": len(ducks), "stop_cycle_heard": stop_heard,
-            "ended": (ends[-1].get("reason") or ends[-1]["event"]) if ends else "?",
+            "ended": ends[-1].reason if ends else "?",
             "minutes": run.seconds / 60, "wall_s": round(run.wall_s, 1)}
 
 
 def score_commands(run: RoomRun) -> dict[str, Any]:
     spans = speaking(run.events)
-    heard = [e for e in run.events if e["event"] == "heard" and e.get("ignored") != "own voice"]
+    heard = heard_from_people(run.events)
     rows = {"real": [0, 0], "synthetic": [0, 0]}
     latency, missed, not_over = [], [], 0
     for s in run.said:
@@ -216,20 +222,20 @@ def score_commands(run: RoomRun) -> dict[str, Any]:
             not_over += 1
             continue
         rows[s.source][0] += 1
-        hit = next((e for e in heard if s.start <= e["t"] <= s.end + OBEY_WITHIN_S
-                    and e["command"] == s.command and e["accepted"]), None)
+        hit = next((e for e in heard if s.start <= e.t <= s.end + OBEY_WITHIN_S
+                    and e.command == s.command and e.accepted), None)
         if hit is not None:
             rows[s.source][1] += 1
-            latency.append(1000 * (hit["t"] - s.speech_end))
+            latency.append(1000 * (hit.t - s.speech_end))
         else:
-            got = [e["command"] for e in heard if s.start <= e["t"] <= s.end + OBEY_WITHIN_S]
+            got = [e.command for e in heard if s.start <= e.t <= s.end + OBEY_WITHIN_S]
             missed.append(f"{s.phrase} ({s.voice}) -> {got or 'nothing'}")
     n = sum(r[0] for r in rows.values())
     ok = sum(r[1] for r in rows.values())
     return {"said_over_voice": n, "obeyed": ok, "value": ok / n if n else float("nan"),
             "real": rows["real"], "synthetic": rows["synthetic"], "not_over_voice": not_over,
             "latency_ms": latency, "missed": missed,
-            "ducks": sum(1 for e in run.events if e["event"] == "duck" and e["on"])}
+            "ducks": sum(1 for e in run.events if isinstance(e, E.Duck) and e.on)}
 
 
 def run_all(work: Path, env: dict[str, str], jobs: int, quick: bool,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant import events as E  # noqa: E402
 from assistant.audio import RATE, read_audio, write_wav  # noqa: E402
+from assistant.journal import read_events  # noqa: E402
 
 EXE = str(ROOT / ".venv" / "bin" / "massage-assistant")
 SPEECH = ROOT.parent / "shared" / "speech" / "speech_commands_v0.02_test"
@@ -123,10 +124,10 @@ def main() -> int:
         time.sleep(0.2)
     err = proc.stderr.read() if proc.stderr else ""
     wall = time.monotonic() - t0
-    events = [json.loads(x) for x in journal.read_text().splitlines()]
-    heard_stops = sum(1 for e in events if e["event"] == "stopped")
-    resumed = sum(1 for e in events if e["event"] == "resumed" and e.get("from") == "stopped")
-    stream_s = max(e["t"] for e in events)
+    events = list(read_events(journal))
+    heard_stops = sum(1 for e in events if isinstance(e, E.Stopped))
+    resumed = sum(1 for e in events if isinstance(e, E.Resumed) and e.from_ == "stopped")
+    stream_s = max(e.t for e in events)
     warm = [r for s, r in samples if s > wall * 0.2]  # the first fifth is warm-up (renders, caches)
     growth = (max(warm[-5:]) - min(warm[:5])) / min(warm[:5]) if len(warm) >= 10 else float("nan")
     print(f"soak: {args.minutes:g} min of microphone audio, {stream_s / 60:.1f} min run, "
@@ -135,8 +136,9 @@ def main() -> int:
           f"end {max(warm[-5:]):.0f} MB, peak {max(r for _, r in samples):.0f} MB, "
           f"growth after warm-up {growth * 100:.1f} % (limit {GROWTH_LIMIT * 100:.0f} %)")
     print(f"journal: {len(events)} events; real stops given {given}, stopped {heard_stops}, "
-          f"resumed from a stop {resumed}; ended with {events[-2]['event']} ({events[-2].get('reason')})")
-    ok = proc.returncode == 0 and growth < GROWTH_LIMIT and events[-1]["event"] == "summary"
+          f"resumed from a stop {resumed}; ended with {type(events[-2]).__name__} "
+          f"({getattr(events[-2], 'reason', '')})")
+    ok = proc.returncode == 0 and growth < GROWTH_LIMIT and isinstance(events[-1], E.Summary)
     if proc.returncode:
         print(err[-2000:])
     shutil.rmtree(tmp, ignore_errors=True)

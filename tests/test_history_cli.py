@@ -16,6 +16,15 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return conftest.cli(*args, timeout=120, env=env)
 
 
+def session_line(routine: str) -> dict:
+    return {"routine": routine, "file": f"{routine}.yaml", "engine": "embedded", "mic": "live", "echo": None,
+            "aec": "speex", "started": "2026-01-01T10:00:00"}
+
+
+def summary_line(paced_s: float) -> dict:
+    return {"routine": "r", "step": 0, "mode": "finished", "paced_s": paced_s}
+
+
 def write_session(name: str, events: list[tuple[float, str, dict]]) -> None:
     j = Journal(journal_dir() / name)
     for t, event, data in events:
@@ -25,13 +34,13 @@ def write_session(name: str, events: list[tuple[float, str, dict]]) -> None:
 
 def test_history_lists_stops_and_pain_per_step():
     write_session("20260101-100000-lower-back.jsonl", [
-        (0.0, "session", {"routine": "Lower back relief"}),
+        (0.0, "session", {**session_line("Lower back relief"), "started": "2026-01-01T10:00:00"}),
         (40.0, "rep", {"step": 0, "n": 1}),
         (60.0, "rep", {"step": 1, "n": 1}),
         (70.0, "stopped", {"reason": "pain", "step": 1, "id": "palm-circles"}),
         (80.0, "stopped", {"reason": "stop", "step": 1, "id": "palm-circles"}),
-        (95.0, "finished", {"reason": "quit"}),
-        (96.0, "summary", {"paced_s": 30.0}),
+        (95.0, "finished", {"reason": "quit", "step": 1}),
+        (96.0, "summary", summary_line(30.0)),
     ])
     out = cli("history", "--json")
     assert out.returncode == 0, out.stderr
@@ -47,10 +56,11 @@ def test_used_today_sums_paced_time_of_that_routine_only():
     from datetime import date, datetime
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    write_session(f"{stamp}-foam.jsonl", [(0.0, "session", {"routine": "Foam"}),
-                                          (9.0, "summary", {"paced_s": 120.0})])
-    write_session(f"{stamp}-other.jsonl", [(0.0, "session", {"routine": "Other"}),
-                                           (9.0, "summary", {"paced_s": 50.0})])
+    now = datetime.now().isoformat(timespec="seconds")
+    write_session(f"{stamp}-foam.jsonl", [(0.0, "session", {**session_line("Foam"), "started": now}),
+                                          (9.0, "summary", summary_line(120.0))])
+    write_session(f"{stamp}-other.jsonl", [(0.0, "session", {**session_line("Other"), "started": now}),
+                                           (9.0, "summary", summary_line(50.0))])
     assert used_today("Foam", today=date.today()) == pytest.approx(120.0)
 
 

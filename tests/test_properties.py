@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from assistant import events as E
 from assistant import session as S
 from assistant.commands import Command
 from assistant.journal import Journal, read_journal
@@ -286,11 +287,10 @@ def test_session_invariants_hold_for_any_event_stream(routine: Routine, used: fl
         # (d) time, speech ending and the microphone never release the latch
         if before.mode is Mode.STOPPED and not isinstance(e, S.Heard):
             assert s.mode is Mode.STOPPED
-        # (e) every log line can be journalled
+        # (e) every log line is a typed journal event (events.py) and can be journalled
         for a in actions:
             if isinstance(a, S.Log):
-                assert isinstance(a.event, str) and a.event
-                json.dumps(a.data)
+                json.dumps(E.to_record(E.make(a.event, e.t, a.data)))
         # (f) the tempo stays within its bounds
         assert S.PACE_MIN - 1e-9 <= s.pace <= S.PACE_MAX + 1e-9
         # (g) a finished session stays finished
