@@ -60,6 +60,7 @@ class Driver:
         self.start_used = 0.0
         self._cut = False  # the session cut the voice since the last block's voice activity
         self._voice_notice = voice.notice  # a fallback already said and journalled at start
+        self._said: list[list] = []  # [start, end, text] of the newest things played
 
     # -- inputs --
     def start(self, t: float, used_today_s: float = 0.0) -> None:
@@ -86,7 +87,8 @@ class Driver:
                 self.dispatch(h)
             playing = played is not None and bool(np.any(played))
             cut, self._cut = self._cut, False
-            for d in self.ears.rest(block, playing=playing, cut=cut):
+            said = tuple((start, end, text) for start, end, text in self._said)
+            for d in self.ears.rest(block, playing=playing, cut=cut, said=said):
                 if isinstance(d, Duck):
                     self.player.duck(d.gain_db if d.on else 0.0)
                     self.journal.write(t, "duck", on=d.on, gain_db=d.gain_db, speech=round(block.speech, 2))
@@ -116,6 +118,7 @@ class Driver:
                 at = t + ev.offset / self.player.rate
                 self.journal.write(at, "say", text=ev.text, kind=ev.kind, seconds=round(ev.seconds, 3))
                 self.display.said(at, ev.text)
+                self._said = [*self._said[-(SAID_KEPT - 1):], [at, at + ev.seconds, ev.text]]
             elif isinstance(ev, Drained):
                 self.dispatch(S.SpeechDone(t + BLOCK / self.player.rate))
 
@@ -132,6 +135,8 @@ class Driver:
         if isinstance(action, S.Cut):
             playing = self.player.cut()
             self._cut = True
+            for entry in self._said:
+                entry[1] = min(entry[1], t)
             self.journal.write(t, "cut", playing=playing.text if playing else None)
         elif isinstance(action, S.Say):
             try:
@@ -251,6 +256,7 @@ def check_devices(need: tuple[str, ...] = ("input", "output")) -> tuple[dict | N
     return chosen["input"], chosen["output"]
 
 
+SAID_KEPT = 8  # texts played, kept for the arbiter's own-words rule (a few seconds' worth)
 MIC_SILENCE_LIMIT = 1.0  # seconds without microphone audio before the session pauses
 SPEAKER_SILENCE_LIMIT = 1.0  # seconds without the output device asking for audio
 REOPEN_EVERY = 2.0  # seconds between attempts to reopen a lost device

@@ -53,6 +53,32 @@ def test_what_the_assistants_own_voice_explains_is_set_aside(command, span, own)
     assert [(x.command, x.own_voice) for x in out] == [(command, own)]
 
 
+DRIFTING = EchoSpan(playing=True, removal_db=5.0, baseline_db=5.5, raw=False, cancelling=True, carries=True)
+
+
+@pytest.mark.parametrize(("command", "text", "said", "span", "outcome"), [
+    # its own answer, heard where the canceller cannot keep up: set aside
+    (Command.SLOWER, "slower, slower", "Slower.", DRIFTING, "own"),
+    (Command.NEXT, "next", "Say next to skip it, or quit to end.", DRIFTING, "own"),
+    # words it was not saying: a person's, obeyed over the voice
+    (Command.SLOWER, "slower", "Step two of five: Palm circles.", DRIFTING, "over"),
+    (Command.NEXT, "next please", "Say next to skip it.", DRIFTING, "over"),
+    # the echo path says a person spoke: obeyed, whatever the voice was saying
+    (Command.SLOWER, "slower", "Slower.", PERSON, "person"),
+    # a safety word is never set aside for the words the voice was saying
+    (Command.STOP, "stop", "Say stop, or ouch, and I stop at once.", DRIFTING, "over"),
+    (Command.PAIN, "ouch", "Say stop, or ouch, and I stop at once.", DRIFTING, "over"),
+    # what it said before the candidate's audio does not count
+    (Command.SLOWER, "slower", None, DRIFTING, "over"),
+])
+def test_a_command_made_of_the_words_the_voice_was_saying_is_its_own(command, text, said, span, outcome):
+    playing = ((9.0, 11.0, said),) if said else ((2.0, 3.0, "Slower."),)
+    heard = Heard(10.0, command, text, final=True, start=9.5, path="whisper")
+    _, [out] = judge(ArbiterState(), 10.0, [Candidate(heard, span)], said=playing)
+    got = "own" if out.own_voice else "over" if out.over_voice else "person"
+    assert got == outcome
+
+
 @pytest.mark.parametrize(("span", "person"), [
     (PERSON, True), (VOICE_ALONE, False),
     (EchoSpan(True, 0.2, 0.1, False, True, carries=False), True),  # headphones: any speech is a person's

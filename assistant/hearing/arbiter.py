@@ -11,6 +11,11 @@ the session is told. Like the session it holds no I/O; its policies are small an
   under it, adds more than the voice's residue (scripts/bench_echo.py measures stops said 0 to
   18 dB under the voice). What the echo path can neither explain nor tell for a person's is
   marked `over_voice`: obeyed, but not enough to release the stop latch (session.py).
+- `own_words`: a command the echo path could neither explain nor claim for a person, whose every
+  word the assistant was saying meanwhile ("slower" while it says "Slower."), is its own voice:
+  where the canceller cannot keep up (a clock drifting between speaker and microphone left it
+  5 dB), Whisper wrote down the assistant's own answers and the session obeyed them in a loop.
+  Never for a safety word: a stop said while the voice says "say stop" must still stop it.
 - `tail`: an utterance that already stopped the session yields nothing more: the rest of "stop
   ... next" must never release the latch it set. Only news of pain may follow ("stop ... it
   hurts"): it upgrades the stop.
@@ -32,6 +37,17 @@ from ..heard import Heard
 from .echo_path import EchoSpan
 
 TAIL_MEMORY_S = 6.0  # safety candidates remembered for the tail rule (longer than any command)
+
+
+def _words(text: str) -> list[str]:
+    return "".join(ch if ch.isalnum() or ch == "'" else " " for ch in text.lower()).split()
+
+
+def own_words(text: str, said: tuple[str, ...]) -> bool:
+    """Every word of `text` is among the words of what the assistant was saying."""
+    heard = _words(text)
+    spoken = {w for s in said for w in _words(s)}
+    return bool(heard) and all(w in spoken for w in heard)
 
 
 @dataclass(frozen=True)
@@ -79,11 +95,12 @@ class ArbiterState:
 
 
 def judge(state: ArbiterState, t: float, candidates: list[Candidate], own: OwnVoice = OWN_VOICE,
-          navigation_from: str | None = None) -> tuple[ArbiterState, list[Heard]]:
+          navigation_from: str | None = None,
+          said: tuple[tuple[float, float, str], ...] = ()) -> tuple[ArbiterState, list[Heard]]:
     """The candidates of one block, in order: those to tell the session (marked `own_voice`
     when the assistant's voice explains them). `navigation_from`: only this recognizer decides
     what is not a stop (the second stage that knows English, when it is there); stops are taken
-    from every recognizer."""
+    from every recognizer. `said`: (start, end, text) of what the assistant played lately."""
     recent = [(ts, c) for ts, c in state.safety if t - ts <= TAIL_MEMORY_S]
     out: list[Heard] = []
     for cand in candidates:
@@ -97,7 +114,10 @@ def judge(state: ArbiterState, t: float, candidates: list[Candidate], own: OwnVo
         if own.explains(cand.echo):
             h = replace(h, own_voice=True)
         elif cand.echo.playing and not own.person(cand.echo):
-            h = replace(h, over_voice=True)
+            begun = h.start if h.start is not None else h.t - 1.0
+            over = tuple(text for start, end, text in said if start <= h.t and end >= begun)
+            mine = not h.command.is_safety and own_words(h.text, over)
+            h = replace(h, own_voice=True) if mine else replace(h, over_voice=True)
         if h.command.is_safety:
             recent.append((h.t, h.command))
         out.append(h)

@@ -57,8 +57,10 @@ class Ears:
         self.state, heard = self.stop.hear(self.state, block, self.echo)
         return heard
 
-    def rest(self, block: Block, playing: bool = False, cut: bool = False) -> list[Heard | Duck]:
-        """`playing`: the assistant's voice went out in this block; `cut`: the session cut it."""
+    def rest(self, block: Block, playing: bool = False, cut: bool = False,
+             said: tuple[tuple[float, float, str], ...] = ()) -> list[Heard | Duck]:
+        """`playing`: the assistant's voice went out in this block; `cut`: the session cut it;
+        `said`: (start, end, text) of what it played lately (arbiter.own_words)."""
         self.frontend.finish(block)
         if block.segment == "end":  # a keyword spotter's cepstral mean follows the stream
             for r in self.stop.recognizers:
@@ -75,7 +77,7 @@ class Ears:
         heard = [h for r in self.recognizers for h in r.feed(block)]
         if heard:
             self.state, judged = judge(self.state, block.t, candidates(heard, self.echo),
-                                       self.stop.own, self.navigation_from)
+                                       self.stop.own, self.navigation_from, said)
             out += judged
         return out
 
