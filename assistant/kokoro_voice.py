@@ -38,9 +38,17 @@ VOICES_TARBALL_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876
 # change with its timestamps, its content does not.
 VOICES_CONTENT_SHA256 = "4102c67f46fa9543009691618b394a7fc6b86b58f164f8e1a93aee001086cb1a"
 
-# Words per minute of Kokoro at speed 1.0, measured over the bundled routines' sentences with
-# every English voice (scripts/pick_voice.py prints each voice's own); --rate is divided by it.
-WPM_AT_SPEED_1 = 180.0
+# Each voice's words per minute at speed 1.0, measured by scripts/pick_voice.py over a step of
+# each bundled routine and the stop confirmation (silence at the ends left out); --rate is
+# divided by it, so 165 wpm is 165 wpm whichever voice speaks.
+PACE_AT_SPEED_1 = {
+    "af_alloy": 218.8, "af_aoede": 205.4, "af_bella": 192.6, "af_heart": 200.5, "af_jessica": 231.9,
+    "af_kore": 200.0, "af_nicole": 124.3, "af_nova": 223.2, "af_river": 238.1, "af_sarah": 206.5,
+    "af_sky": 209.2, "am_adam": 210.6, "am_echo": 220.5, "am_eric": 235.9, "am_fenrir": 200.9,
+    "am_liam": 230.4, "am_michael": 183.0, "am_onyx": 223.3, "am_puck": 210.0, "am_santa": 190.1,
+    "bf_alice": 206.2, "bf_emma": 217.0, "bf_isabella": 217.1, "bf_lily": 210.6, "bm_daniel": 224.3,
+    "bm_fable": 212.2, "bm_george": 183.1, "bm_lewis": 189.7,
+}
 
 
 class KokoroError(RuntimeError):
@@ -78,9 +86,9 @@ def model_dir() -> Path:
     return default_model_dir() / MODEL_DIR_NAME
 
 
-def speed_for(wpm: int) -> float:
-    """kokoro-onnx's speed factor for a speaking rate in words per minute (0.5 to 2 allowed)."""
-    return float(min(2.0, max(0.5, wpm / WPM_AT_SPEED_1)))
+def speed_for(wpm: float, voice: str) -> float:
+    """kokoro-onnx's speed factor for `voice` to speak `wpm` words per minute (0.5 to 2)."""
+    return float(min(2.0, max(0.5, wpm / PACE_AT_SPEED_1[voice])))
 
 
 def voices_content_hash(voices: dict[str, np.ndarray]) -> str:
@@ -131,10 +139,10 @@ class KokoroRenderer:
         session = rt.InferenceSession(str(directory / MODEL_FILE), opts, providers=["CPUExecutionProvider"])
         self._kokoro = Kokoro.from_session(session, str(directory / VOICES_FILE))
 
-    def render(self, text: str, voice: str, wpm: int) -> np.ndarray:
+    def render(self, text: str, voice: str, wpm: float) -> np.ndarray:
         if voice not in VOICES:
             raise KokoroError(f"no Kokoro voice {voice!r}")
-        audio, rate = self._kokoro.create(text, voice=self.voices[voice], speed=speed_for(wpm),
+        audio, rate = self._kokoro.create(text, voice=self.voices[voice], speed=speed_for(wpm, voice),
                                           lang=VOICES[voice].lang)
         assert rate == RATE
         return np.asarray(audio, dtype=np.float32)

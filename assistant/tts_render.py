@@ -45,7 +45,7 @@ def _complete(path: Path, deadline: float) -> None:
     raise SystemExit(f"the TTS engine wrote no complete {path.name} in {HANG_GUARD_S:g} s")
 
 
-def _kokoro_batch(voice: str, wpm: int, out_rate: int) -> int:
+def _kokoro_batch(voice: str, wpm: int, out_rate: int, threads: int) -> int:
     import json
     import os
 
@@ -55,7 +55,7 @@ def _kokoro_batch(voice: str, wpm: int, out_rate: int) -> int:
     from .kokoro_voice import RATE, KokoroError, KokoroRenderer
 
     try:
-        renderer = KokoroRenderer()
+        renderer = KokoroRenderer(threads=threads)
     except KokoroError as e:
         raise SystemExit(str(e)) from e
     for line in sys.stdin:
@@ -79,11 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=int, default=165, help="words per minute")
     ap.add_argument("--out-rate", type=int, default=16000, help="sample rate of Kokoro's WAVs")
     ap.add_argument("--batch", action="store_true", help="JSON lines of texts on stdin (Kokoro)")
+    ap.add_argument("--threads", type=int, default=2, help="Kokoro's CPU threads")
     args = ap.parse_args(argv)
     if args.engine == "kokoro":
         if not args.batch or not args.voice:
             ap.error("--engine kokoro takes --batch and --voice")
-        return _kokoro_batch(args.voice, args.rate, args.out_rate)
+        return _kokoro_batch(args.voice, args.rate, args.out_rate, args.threads)
     if not args.out:
         ap.error("--out is required")
     text = sys.stdin.read()
