@@ -169,8 +169,8 @@ class Voice:
 
     def render_all(self, texts: list[str], jobs: int = 2, progress: Progress | None = None) -> int:
         """Render (or load) every text; returns how many were not cached yet. Kokoro renders them
-        sentence by sentence (_kokoro_batch); pyttsx3 `jobs` processes at a time. Should Kokoro fail, every text is
-        rendered again with pyttsx3, so one session never speaks with two voices."""
+        sentence by sentence (_kokoro_batch); pyttsx3 `jobs` processes at a time. Should Kokoro
+        fail, every text is rendered again with pyttsx3: a session never speaks with two voices."""
         choice = self.choice
         todo = [t for t in dict.fromkeys(texts) if not self._cached(t, choice)]
         done = 0
