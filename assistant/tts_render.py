@@ -4,7 +4,7 @@ Kokoro (`--engine kokoro --batch`): JSON lines {"text", "out"} on stdin, one WAV
 --out-rate, each written whole (a temporary file, then renamed) and answered "ok OUT" on stdout,
 so the caller can show progress; the model loads once for the whole batch.
 
-pyttsx3 (the default engine): one text on stdin, one WAV.
+pyttsx3: one text on stdin, one WAV.
 
 pyttsx3's espeak driver keeps espeak's synthesis state from one utterance to the next in a
 process: the same text rendered twice in one process comes out a few samples different, and
@@ -12,6 +12,13 @@ what comes out depends on everything rendered before it. A render in a fresh pro
 what espeak-ng itself gives, every time. So each text is rendered here, in a new process (about
 0.1 s), and the voice of a file rehearsal, a test or a benchmark is the same on every run and
 every machine.
+
+Its espeak driver (2.99) also drops audio: it synthesises asynchronously and writes the WAV when
+espeak reports the end of the message, before it appends the samples of the buffer that carried
+that report, so whether the last buffer (up to a second) gets in depends on thread timing (the
+same text came out 2.08 s or 2.58 s long on a loaded machine). Where pyttsx3's own espeak-ng
+binding is there, it is driven here synchronously, every buffer kept; other platforms go
+through pyttsx3's engine.
 
 Text on stdin; the WAV is complete when the process exits 0.
 """
@@ -71,6 +78,38 @@ def _kokoro_batch(voice: str, wpm: int, out_rate: int, threads: int) -> int:
     return 0
 
 
+def _espeak_render(text: str, voice: str | None, wpm: int, out: Path) -> bool:
+    """Render with pyttsx3's espeak-ng binding, synchronously; False where it is not there."""
+    import ctypes
+    import wave
+
+    try:
+        from pyttsx3.drivers import _espeak
+    except (ImportError, OSError):
+        return False
+    rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000)
+    chunks: list[bytes] = []
+
+    def keep(wav, numsamples, _events) -> int:
+        if numsamples > 0:
+            chunks.append(ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short)))
+        return 0
+
+    _espeak.SetSynthCallback(keep)
+    if voice:
+        _espeak.SetVoiceByName(voice.encode("utf-8"))
+    _espeak.SetParameter(_espeak.RATE, wpm, 0)
+    _espeak.Synth(text.encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)  # returns when done
+    tmp = out.with_name(f".{out.name}.tmp")
+    with wave.open(str(tmp), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(b"".join(chunks))
+    tmp.replace(out)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--engine", choices=("pyttsx3", "kokoro"), default="pyttsx3")
@@ -88,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.out:
         ap.error("--out is required")
     text = sys.stdin.read()
+    out = Path(args.out)
+    if _espeak_render(text, args.voice, args.rate, out):
+        return 0
     import pyttsx3
 
-    out = Path(args.out)
     with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to"
         engine = pyttsx3.init()
         if args.voice:

@@ -32,7 +32,7 @@ import soundfile as sf
 from . import kokoro_voice as kv
 from .audio import read_audio, to_int16
 
-CACHE_VERSION = "4"  # 3: the engine is part of the key; 4: Kokoro by sentence
+CACHE_VERSION = "5"  # 3: engine in the key; 4: Kokoro by sentence; 5: espeak keeps its last buffer
 SENTENCE_KEY = "\x00sentence\x00"  # a Kokoro sentence's cache entry, apart from whole texts
 KOKORO_WORKERS = 2
 SENTENCE_PAUSE_S = 0.25  # between sentences: kokoro-onnx's own pause between its batches

@@ -169,3 +169,22 @@ def test_a_render_is_the_same_whatever_was_rendered_before(tmp_path):
     other = Voice(VoiceSettings(), RATE, cache=tmp_path / "b")
     other.render("Something else entirely, to leave its mark.")
     assert np.array_equal(first, other.render(text))
+
+
+def test_a_pyttsx3_render_is_every_sample_espeak_ng_itself_writes(tmp_path):
+    """pyttsx3's espeak driver wrote its WAV before appending the last buffer, so a render lost
+    up to a second at its end, depending on thread timing (tts_render.py)."""
+    import subprocess
+
+    import soundfile as sf
+
+    text = "Rest both palms flat on the lower back."
+    out = tmp_path / "r.wav"
+    proc = subprocess.run([sys.executable, "-m", "assistant.tts_render", "--out", str(out), "--voice",
+                           "gmw/en-us", "--rate", "165"], input=text, text=True, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run(["espeak-ng", "-v", "gmw/en-us", "-s", "165", "-w", str(tmp_path / "e.wav"), text],
+                   check=True)
+    ours, _ = sf.read(str(out), dtype="int16")
+    theirs, _ = sf.read(str(tmp_path / "e.wav"), dtype="int16")
+    assert np.array_equal(ours, theirs)
