@@ -63,10 +63,8 @@ DRIFTING = EchoSpan(playing=True, removal_db=5.0, baseline_db=5.5, raw=False, ca
     # words it was not saying: a person's, obeyed over the voice
     (Command.SLOWER, "slower", "Step two of five: Palm circles.", DRIFTING, "over"),
     (Command.NEXT, "next please", "Say next to skip it.", DRIFTING, "over"),
-    # the echo path says a person spoke, but the words are the voice's own: set aside (after a
-    # reset the residue of "Say continue when you are ready" was taken for a person)
-    (Command.CONTINUE, "continue,", "I can hear you again. Say continue when you are ready.", PERSON, "own"),
-    (Command.SLOWER, "slower", "Step two of five.", PERSON, "person"),
+    # the echo path says a person spoke: obeyed, whatever the voice was saying
+    (Command.SLOWER, "slower", "Slower.", PERSON, "person"),
     # a safety word is never set aside for the words the voice was saying
     (Command.STOP, "stop", "Say stop, or ouch, and I stop at once.", DRIFTING, "over"),
     (Command.PAIN, "ouch", "Say stop, or ouch, and I stop at once.", DRIFTING, "over"),

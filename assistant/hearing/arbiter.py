@@ -11,14 +11,11 @@ the session is told. Like the session it holds no I/O; its policies are small an
   under it, adds more than the voice's residue (scripts/bench_echo.py measures stops said 0 to
   18 dB under the voice). What the echo path can neither explain nor tell for a person's is
   marked `over_voice`: obeyed, but not enough to release the stop latch (session.py).
-- `own_words`: a navigation command said while the assistant played, whose every word it was
-  saying meanwhile ("slower" while it says "Slower."), is its own voice, whatever the echo path
-  claims: where the canceller cannot keep up (a clock drifting between speaker and microphone
-  left it 5 dB) Whisper wrote down the assistant's own answers and the session obeyed them in a
-  loop, and after a microphone came back the reset canceller's residue was taken for a person
-  and its own "Say continue when you are ready" resumed the session. A person who said just
-  those words over it says them again when it is quiet. Never for a safety word: a stop said
-  while the voice says "say stop" must still stop it.
+- `own_words`: a command the echo path could neither explain nor claim for a person, whose every
+  word the assistant was saying meanwhile ("slower" while it says "Slower."), is its own voice:
+  where the canceller cannot keep up (a clock drifting between speaker and microphone left it
+  5 dB), Whisper wrote down the assistant's own answers and the session obeyed them in a loop.
+  Never for a safety word: a stop said while the voice says "say stop" must still stop it.
 - `tail`: an utterance that already stopped the session yields nothing more: the rest of "stop
   ... next" must never release the latch it set. Only news of pain may follow ("stop ... it
   hurts"): it upgrades the stop.
@@ -114,16 +111,13 @@ def judge(state: ArbiterState, t: float, candidates: list[Candidate], own: OwnVo
             fired = {c for ts, c in recent if ts >= h.start}
             if fired and not (h.command is Command.PAIN and Command.PAIN not in fired):
                 continue  # the tail of an utterance that already stopped the session
-        begun = h.start if h.start is not None else h.t - 1.0
-        over = tuple(text for start, end, text in said if start <= h.t and end >= begun)
         if own.explains(cand.echo):
             h = replace(h, own_voice=True)
-        elif cand.echo.playing and not h.command.is_safety and own_words(h.text, over):
-            # whatever the echo path claims: after a reset it took the voice's residue for a
-            # person, and the assistant obeyed its own "Say continue when you are ready"
-            h = replace(h, own_voice=True)
         elif cand.echo.playing and not own.person(cand.echo):
-            h = replace(h, over_voice=True)
+            begun = h.start if h.start is not None else h.t - 1.0
+            over = tuple(text for start, end, text in said if start <= h.t and end >= begun)
+            mine = not h.command.is_safety and own_words(h.text, over)
+            h = replace(h, own_voice=True) if mine else replace(h, over_voice=True)
         if h.command.is_safety:
             recent.append((h.t, h.command))
         out.append(h)
