@@ -158,11 +158,21 @@ class RoomEcho:
 
 
 class ReferenceDelay:
-    """Played blocks waiting to be matched with the microphone blocks that will contain them."""
+    """Played blocks waiting to be matched with the microphone blocks that will contain them.
+
+    The pairing holds only while both streams flow: while the microphone delivers nothing (a
+    suspended or unplugged source) the speaker goes on pushing blocks that no microphone block
+    will ever be paired with, and once it delivers again every block would meet the reference of
+    seconds earlier, which no canceller can subtract (it made speex add the voice, and the echo
+    path take the voice for a person). `resync` drops that backlog."""
+
+    OFFSETS_KEPT = 50  # the last second of pairings
 
     def __init__(self, block: int = BLOCK):
         self.block = block
         self._q: deque[np.ndarray] = deque()
+        # reference blocks ahead of the microphone blocks already captured, at each pop
+        self._offsets: deque[int] = deque(maxlen=self.OFFSETS_KEPT)
 
     def push(self, played: np.ndarray) -> None:
         for i in range(0, len(played) - self.block + 1, self.block):
@@ -170,5 +180,22 @@ class ReferenceDelay:
         if len(self._q) > 100:  # never let a stalled microphone grow this without bound
             self._q.popleft()
 
-    def pop(self) -> np.ndarray:
+    def pop(self, backlog: int = 0) -> np.ndarray:
+        """The reference for the next microphone block; `backlog`: microphone blocks captured
+        and still waiting behind it (they too have their reference in the queue)."""
+        self._offsets.append(len(self._q) - backlog)
         return self._q.popleft() if self._q else np.zeros(self.block, dtype=np.int16)
+
+    def resync(self, backlog: int = 1) -> int:
+        """The microphone delivers again after a gap: keep the reference as far ahead of the
+        microphone as it was before (the median of the last second's pairings). `backlog`:
+        microphone blocks captured since, waiting, the next one to be heard among them.
+        Returns how many blocks were dropped."""
+        if not self._offsets:
+            return 0
+        target = max(0, int(np.median(self._offsets))) + max(backlog - 1, 0)
+        dropped = 0
+        while len(self._q) > target:
+            self._q.popleft()
+            dropped += 1
+        return dropped

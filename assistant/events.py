@@ -203,9 +203,10 @@ class Duck(Event):
 @_event("echo")
 @dataclass(frozen=True, kw_only=True)
 class EchoPath(Event):
-    action: str  # raw | cancel | reset
+    action: str  # raw | cancel | reset | realign (the microphone came back after a gap)
     canceller: str
     added_db: float | None = None
+    dropped_blocks: int | None = None  # realign: reference blocks played during the gap
 
 
 @_event("error")

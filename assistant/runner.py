@@ -67,6 +67,16 @@ class Driver:
         self.start_used = used_today_s
         self.dispatch(S.Start(t, used_today_s, self.hurt_before, self.skip_check))
 
+    def realign(self, t: float, dropped: int) -> None:
+        """The microphone delivers again after a gap, its reference realigned (`dropped` blocks
+        played meanwhile thrown away): the echo canceller's filter, and the evidence the echo
+        path kept, belong to the old pairing."""
+        if self.ears.echo is None:
+            return
+        self.ears.echo.reset()
+        self.journal.write(t, "echo", action="realign", canceller=self.ears.echo.name,
+                           dropped_blocks=dropped)
+
     def poll_keys(self, t: float) -> None:
         """Keys typed since the last block: the same commands as spoken ones."""
         if self.keys is None:
@@ -260,6 +270,10 @@ SAID_KEPT = 8  # texts played, kept for the arbiter's own-words rule (a few seco
 MIC_SILENCE_LIMIT = 1.0  # seconds without microphone audio before the session pauses
 SPEAKER_SILENCE_LIMIT = 1.0  # seconds without the output device asking for audio
 REOPEN_EVERY = 2.0  # seconds between attempts to reopen a lost device
+# microphone callbacks this far apart: a gap in its audio (they come every 20 ms, in bursts of
+# a few at most), after which the reference is realigned
+MIC_GAP_S = 0.25
+MIC_GAP = None  # in the frame queue: the microphone delivered nothing for MIC_GAP_S before this
 
 
 class Terminated(BaseException):
@@ -279,7 +293,8 @@ class _LiveAudio:
 
         self.sd = sd
         self.player = player
-        self.frames: queue.Queue[np.ndarray] = queue.Queue()
+        self.frames: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._last_callback: float | None = None
         self.news: queue.Queue[list[PlayerEvent]] = queue.Queue()
         self.reference = ReferenceDelay()
         self.last_out = time.monotonic()
@@ -289,6 +304,10 @@ class _LiveAudio:
         self.out = None
 
     def _on_input(self, indata, _frames, _time, _status) -> None:
+        now = time.monotonic()
+        if self._last_callback is not None and now - self._last_callback > MIC_GAP_S:
+            self.frames.put(MIC_GAP)  # in order: the frames before it keep their reference
+        self._last_callback = now
         self.frames.put(indata[:, 0].copy())
 
     def _on_output(self, outdata, n, _time, _status) -> None:
@@ -375,6 +394,9 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
                     driver.dispatch(S.HearingLost(t, "no audio from the microphone"))
                 continue
             audio.last_in = time.monotonic()
+            if frame is MIC_GAP:
+                driver.realign(t, audio.reference.resync(audio.frames.qsize()))
+                continue
             t += len(frame) / RATE
             zeros_s = zeros_s + len(frame) / RATE if not frame.any() else 0.0
             if mic_ok and zeros_s >= MIC_SILENCE_LIMIT:
@@ -385,7 +407,7 @@ def run_live(driver: Driver, used_today_s: float = 0.0) -> RunResult:
                 driver.dispatch(S.HearingBack(t))
             while not audio.news.empty():
                 driver.played(t, audio.news.get_nowait())
-            driver.hear(t, frame, audio.reference.pop())
+            driver.hear(t, frame, audio.reference.pop(audio.frames.qsize()))
         reason = driver.ended or reason
         deadline = time.monotonic() + 30
         while driver.player.busy and speaker_ok and time.monotonic() < deadline:

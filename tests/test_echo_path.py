@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.audio import BLOCK
-from assistant.echo import RoomEcho, SpeexCanceller
+from assistant.echo import ReferenceDelay, RoomEcho, SpeexCanceller
 from assistant.hearing.arbiter import OwnVoice
 from assistant.hearing.echo_path import EchoPath
 from tests.conftest import TUNE_STOP, real_clip
@@ -124,3 +124,79 @@ def test_silence_is_never_the_echo():
     path = evidence(real_clip(TUNE_STOP), 1.0, np.zeros(16000 * 3, np.int16))
     span = path.span(1.0, 2.0)
     assert not span.playing and not OwnVoice().explains(span)
+
+
+def test_the_reference_keeps_its_lead_over_the_microphone_across_a_gap():
+    """Blocks numbered as played; the microphone's reference is three blocks behind the speaker.
+    The microphone then delivers nothing for 1.6 s while the speaker plays on."""
+    ref = ReferenceDelay()
+    numbers = iter(range(400))
+
+    def play() -> int:
+        k = next(numbers)
+        ref.push(np.full(BLOCK, k, np.int16))
+        return k
+
+    for _ in range(3):
+        play()
+    for _ in range(100):  # steady: one played, one heard
+        k = play()
+        assert ref.pop()[0] == k - 3
+    for _ in range(80):  # the gap
+        play()
+    k = play()  # played as the first block after the gap is captured
+    assert ref.resync(backlog=1) == 80
+    assert ref.pop()[0] == k - 3  # the lead it had before the gap
+    k = play()
+    assert ref.pop()[0] == k - 3
+
+
+def test_a_microphone_block_waiting_in_the_queue_keeps_its_own_reference():
+    """Two microphone blocks captured but not yet heard: they are paired with the blocks before
+    the gap's, and resync keeps those."""
+    ref = ReferenceDelay()
+    for k in range(50):
+        ref.push(np.full(BLOCK, k, np.int16))
+        ref.pop(backlog=0)
+    for k in range(50, 60):
+        ref.push(np.full(BLOCK, k, np.int16))
+    ref.resync(backlog=2)  # the two captured after the gap
+    assert [int(ref.pop(backlog=1)[0]), int(ref.pop(backlog=0)[0])] == [58, 59]
+
+
+def test_after_a_microphone_gap_the_voice_alone_is_never_taken_for_a_person():
+    """The failure a live run showed: the microphone came back after a gap, every block met the
+    reference of two seconds before, the canceller could not cancel, and the echo path said a
+    person was talking over the voice (it ducked, and the voice's own "continue" was obeyed).
+    Realigned (resync, then the path starts again), the voice alone is never a person's, and
+    the canceller converges again: its echo is the assistant's own voice once more."""
+    played = speech_like(20.0, np.random.default_rng(0))
+    blocks = [played[i:i + BLOCK] for i in range(0, len(played) - BLOCK + 1, BLOCK)]
+    gap = range(int(8.0 * 50), int(10.5 * 50))  # 2.5 s without microphone audio
+
+    def claimed(realign: bool) -> tuple[list[float], int]:
+        rng = np.random.default_rng(1)
+        room, ref, path = RoomEcho(30, -12), ReferenceDelay(), EchoPath(SpeexCanceller())
+        ref.push(np.zeros(BLOCK, np.int16))  # the echo (30 ms) comes 10 ms after its reference
+        persons, explained = [], 0
+        for k, b in enumerate(blocks):
+            ref.push(b)
+            mic = room.add(np.clip(rng.normal(0, 58, BLOCK), -32768, 32767).astype(np.int16), b)
+            if k in gap:
+                continue  # the room still hears the voice; nobody delivers it
+            if k == gap.stop and realign:
+                ref.resync(backlog=1)
+                path.reset()
+            t = (k + 1) * BLOCK / 16000
+            path.process(mic, ref.pop(), t)
+            if k > gap.stop and k % 5 == 0 and OwnVoice().person(path.span(t - 0.1, t)):
+                persons.append(round(t, 2))
+            if t >= 15.0 and k % 25 == 0:  # 4.5 s after the gap
+                explained += OwnVoice().explains(path.span(t - 0.8, t))
+        return persons, explained
+
+    stale, stale_explained = claimed(realign=False)
+    assert stale and stale_explained == 0, "the stale pairing this test is about did not occur"
+    persons, explained = claimed(realign=True)
+    assert persons == []
+    assert explained == 10  # every span of the last five seconds

@@ -128,6 +128,9 @@ class EchoPath:
         return self.canceller.name
 
     def reset(self) -> None:
+        """Start again from nothing: a new filter and no evidence. Also what a realignment of
+        the reference needs (the microphone came back after a gap, runner.py): the old
+        evidence paired the microphone with another stretch of the reference."""
         self.canceller.reset()
         self.raw = False
         self._since_added = 0
@@ -136,6 +139,7 @@ class EchoPath:
         self._in: deque[float] = deque(maxlen=WINDOW_BLOCKS + 1)  # newest last
         self._out: deque[float] = deque(maxlen=WINDOW_BLOCKS)
         self._t = 0.0  # stream time at the end of the last block (when not given)
+        self._reset_at = -float("inf")  # stream time of the canceller's last restart
         # (block end time, mic energy, canceller output energy, reference energy, raw) per block
         self._history: deque[tuple[float, float, float, float, bool]] = deque(
             maxlen=int(HISTORY_S * self.rate / self.block))
@@ -155,6 +159,7 @@ class EchoPath:
         sum_out = sum(self._out)
         added = (sum_out > sum_in * 10 ** (ADDED_DB / 10)
                  and sum_out - sum_in > self._added_floor * len(self._out))
+        self._t = t if t is not None else self._t + len(mic) / self.rate
         if self.raw:
             self._raw_blocks += 1
         if added:
@@ -166,6 +171,7 @@ class EchoPath:
             elif self._raw_blocks >= self._reset_blocks and not self._voice_at_mic:
                 self.canceller.reset()  # a filter adapted to a person starts again
                 self._raw_blocks = 0
+                self._reset_at = self._t  # this block was still the old filter's
                 news.append(EchoNews("reset"))
         else:
             self._since_added += 1
@@ -173,7 +179,6 @@ class EchoPath:
             if self.raw and self._since_added >= clean:
                 self.raw = False
                 news.append(EchoNews("cancel"))
-        self._t = t if t is not None else self._t + len(mic) / self.rate
         self._history.append((self._t, e_in, e_out, e_ref, self.raw))
         return (np.ascontiguousarray(mic, dtype=np.int16) if self.raw else out), news
 
@@ -236,8 +241,10 @@ class EchoPath:
     def _baseline_db(self, floor: float) -> float:
         """The canceller's usual removal while the assistant plays: the median over the blocks
         of the last few seconds that carried its voice (a person talking over a few of them
-        does not move a median)."""
+        does not move a median), since the canceller last started again: a restarted filter
+        removes little at first, and against the old filter's figure its residue looked like
+        a person (who was then ducked for, and whose "continue" was the assistant's own)."""
         recent = list(self._history)[-self._baseline_blocks:]
-        removal = [self._removal_db(e_in, e_out, floor) for _, e_in, e_out, e_ref, _ in recent
-                   if e_ref >= self._ref_floor]
+        removal = [self._removal_db(e_in, e_out, floor) for t, e_in, e_out, e_ref, _ in recent
+                   if e_ref >= self._ref_floor and t > self._reset_at]
         return float(np.median(removal)) if removal else 0.0
