@@ -238,7 +238,7 @@ class DeviceError(RuntimeError):
 
 
 NO_DEVICE_HINT = ("To try it without a sound card, rehearse from files: "
-                  "massage-assistant run lower-back --mic-file examples/demo-mic.ogg")
+                  "massage-assistant run lower-back --mic-file examples/demo-mic.flac")
 
 
 def check_devices(need: tuple[str, ...] = ("input", "output")) -> tuple[dict | None, dict | None]:

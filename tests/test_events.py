@@ -94,7 +94,7 @@ def test_resumed_keeps_its_from_key():
 
 def test_a_real_session_reads_back_as_typed_events(tmp_path):
     journal = tmp_path / "j.jsonl"
-    run = cli("run", "foam-roller", "--mic-file", str(ROOT / "examples" / "demo-mic.ogg"),
+    run = cli("run", "foam-roller", "--mic-file", str(ROOT / "examples" / "demo-mic.flac"),
               "--skip-safety-check", "--journal", str(journal))
     assert run.returncode == 0, run.stderr
     lines = journal.read_text().splitlines()

@@ -122,7 +122,7 @@ def test_preview_say_needs_a_speaker_not_a_microphone():
 def test_devices_with_none_says_so():
     out = cli("devices")
     assert out.returncode == 0
-    assert "No audio" in out.stdout and "--mic-file examples/demo-mic.ogg" in out.stdout
+    assert "No audio" in out.stdout and "--mic-file examples/demo-mic.flac" in out.stdout
 
 
 def test_a_stop_during_a_safety_question_does_not_talk_of_a_step():
@@ -139,7 +139,7 @@ def test_a_stop_during_a_safety_question_does_not_talk_of_a_step():
 
 def test_the_demo_microphone_rehearses_a_session(tmp_path):
     journal = tmp_path / "demo.jsonl"
-    out = cli("run", "lower-back", "--mic-file", str(ROOT / "examples" / "demo-mic.ogg"),
+    out = cli("run", "lower-back", "--mic-file", str(ROOT / "examples" / "demo-mic.flac"),
               "--journal", str(journal), "--quiet", env={"MASSAGE_ASSISTANT_DATA": str(tmp_path / "d")})
     assert out.returncode == 0, out.stderr
     events = [json.loads(line) for line in journal.read_text().splitlines()]
