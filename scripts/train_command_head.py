@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import bench_data as bd  # noqa: E402
 import train_stop_head as tsh  # noqa: E402
 
+from assistant import registry  # noqa: E402
 from assistant.commands import PHRASES, SAFETY  # noqa: E402
 from assistant.hearing import embedded_ears  # noqa: E402
 from assistant.recognizers import command_head as ch  # noqa: E402
@@ -175,6 +176,22 @@ def embed_commands(items: list[Item], cache: Path, jobs: int) -> list[tuple[np.n
     np.savez(f, pos=np.concatenate([r[0] for r in res]), neg=np.concatenate([r[1] for r in res]),
              np=[len(r[0]) for r in res], nn=[len(r[1]) for r in res])
     return res
+
+
+TRAINING_CODE = ["scripts/train_command_head.py", *tsh.TRAINING_CODE]
+
+
+def data_lines(items: list[Item], classes: tuple[str, ...] = ch.CLASSES) -> list[str]:
+    """The registry's training-data list of these renders (tsh.data_lines' columns; the role is
+    the class)."""
+    return [f"{it.split}\t{classes[it.label]}\tcommand-render\t{it.aug}\t{tsh.source_of(it.path, it.text)}"
+            for it in items]
+
+
+def stop_items_as_other(cache: Path, jobs: int) -> list[tsh.Item]:
+    """The stop head's examples that `other_windows` takes as class "other"."""
+    return [it for it in tsh.plan(cache, jobs)
+            if it.role == "stop" or phrase_of(it.text) not in NAV_PHRASES]
 
 
 def other_windows(cache: Path, jobs: int) -> dict[str, list[np.ndarray]]:
@@ -336,6 +353,13 @@ def main() -> None:
     np.savez(args.out, **params, threshold=np.float64(thr), classes=np.array(ch.CLASSES),
              meta=json.dumps(meta))
     print(f"wrote {args.out} in {time.monotonic() - t0:.0f} s")
+    if args.out.resolve() == ch.HEAD_PATH.resolve():
+        data = data_lines(items) + [f"as-other:{line}" for line in
+                                    tsh.data_lines(stop_items_as_other(args.cache, args.jobs))]
+        entry = registry.record("command_head", args.out, trained_by="scripts/train_command_head.py",
+                                code=TRAINING_CODE, data=data,
+                                validation={"threshold": round(thr, 4), **meta["validation"]})
+        print(f"registry: command_head version {entry.version}, {entry.data_items} training clips")
     if args.simulate:
         simulate(items, dataclasses.replace(head, threshold=thr), args.cache, args.jobs)
 

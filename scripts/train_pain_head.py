@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import train_command_head as tch  # noqa: E402
 import train_stop_head as tsh  # noqa: E402
 
+from assistant import registry  # noqa: E402
 from assistant.commands import PHRASES, Command  # noqa: E402
 from assistant.recognizers import command_head as ch  # noqa: E402
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
@@ -78,6 +79,14 @@ def validation_scores(items: list[tch.Item], head: ch.CommandHead, jobs: int) ->
     with Pool(jobs) as pool:
         wins = pool.map(clip_windows, clips, chunksize=8)
     return np.array([float(head(w)[:, 1].max()) if len(w) else 0.0 for w in wins])
+
+
+def other_lines(cache: Path, jobs: int) -> list[str]:
+    """The registry's training-data list of what `other_windows` takes as "other"."""
+    nav = [it for it in tch.plan(cache, jobs) if tch.phrase_of(it.text) not in NEVER_OTHER]
+    stop = [it for it in tsh.plan(cache, jobs)
+            if it.role == "stop" or tch.phrase_of(it.text) not in NEVER_OTHER]
+    return [f"as-other:{line}" for line in tch.data_lines(nav) + tsh.data_lines(stop)]
 
 
 def other_windows(cache: Path, jobs: int) -> list[tuple[np.ndarray, str, str]]:
@@ -145,6 +154,12 @@ def main() -> None:
     np.savez(args.out, **params, threshold=np.float64(thr), classes=np.array(ch.PAIN_CLASSES),
              meta=json.dumps(meta))
     print(f"wrote {args.out} in {time.monotonic() - t0:.0f} s")
+    if args.out.resolve() == ch.PAIN_HEAD_PATH.resolve():
+        data = tch.data_lines(items, ch.PAIN_CLASSES) + other_lines(args.cache, args.jobs)
+        entry = registry.record("pain_head", args.out, trained_by="scripts/train_pain_head.py",
+                                code=["scripts/train_pain_head.py", *tch.TRAINING_CODE], data=data,
+                                validation={"threshold": round(thr, 4), **meta["validation"]})
+        print(f"registry: pain_head version {entry.version}, {entry.data_items} training clips")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_data as bd  # noqa: E402
 
+from assistant import registry  # noqa: E402
 from assistant.commands import PHRASES  # noqa: E402
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
 
@@ -154,6 +155,27 @@ class Item:
     aug: int  # 0 = clean (padded with -60 dBFS noise like the benchmark), else augmentation seed
     text: str = ""
     voice: str = ""  # a render of the assistant's own voice to mix under the clip, or ""
+
+
+# the code a shipped head is rebuilt from: a change to any of it marks the registry entry dirty
+TRAINING_CODE = ["scripts/train_stop_head.py", "scripts/bench_data.py", "assistant/recognizers",
+                 "routines"]
+
+
+def source_of(path: str, text: str) -> str:
+    """Where a training clip comes from, the same on every machine: a real clip's path under
+    ../shared/speech, a render's recipe ("text [engine]"), or a noise seed."""
+    try:
+        return "speech:" + Path(path).resolve().relative_to(bd.SPEECH.resolve()).as_posix()
+    except ValueError:
+        pass
+    return path if path.startswith(("noise:", "rumble:")) else f"render:{text}"
+
+
+def data_lines(items: list[Item]) -> list[str]:
+    """The training-data list the model registry hashes: split, role, group, augmentation seed
+    and source, one clip per line."""
+    return [f"{it.split}\t{it.role}\t{it.group}\t{it.aug}\t{source_of(it.path, it.text)}" for it in items]
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -612,6 +634,11 @@ def main() -> None:
     }
     np.savez(args.out, **params, k=np.int64(K), threshold=np.float64(thr), meta=json.dumps(meta))
     print(f"wrote {args.out} in {time.monotonic() - t0:.0f} s")
+    if args.out.resolve() == ss.HEAD_PATH.resolve():  # the shipped head: a candidate elsewhere is not
+        entry = registry.record("stop_head", args.out, trained_by="scripts/train_stop_head.py",
+                                code=TRAINING_CODE, data=data_lines(items),
+                                validation={"threshold": round(thr, 4), **meta["validation"]})
+        print(f"registry: stop_head version {entry.version}, {entry.data_items} training clips")
 
 
 if __name__ == "__main__":

@@ -14,27 +14,21 @@ probability of the newest whole chunk, scored in the block that completes it.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from .. import registry
+
 CHUNK = 512
 CONTEXT = 64
 MODEL = Path(__file__).with_name("silero_vad.onnx")
-MODEL_SHA256 = "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49"
-
-
-class VadError(RuntimeError):
-    pass
 
 
 @functools.lru_cache(maxsize=1)
 def _session() -> ort.InferenceSession:
-    data = MODEL.read_bytes()
-    if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        raise VadError(f"{MODEL} is not the Silero VAD model this code was measured with")
+    data = registry.verified("silero_vad").read_bytes()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1

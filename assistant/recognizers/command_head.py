@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..commands import SAFETY, Command
 from .mlp_head import MlpHead
 
@@ -61,11 +62,16 @@ class CommandHead(MlpHead):
 
 @functools.lru_cache(maxsize=2)
 def load_head(path: Path = HEAD_PATH) -> CommandHead:
+    """The head at `path`; the shipped one only as the model registry names it."""
+    if path == HEAD_PATH:
+        registry.verified("command_head")
     return CommandHead.load(path)
 
 
 @functools.lru_cache(maxsize=2)
 def load_pain_head(path: Path = PAIN_HEAD_PATH) -> CommandHead:
+    if path == PAIN_HEAD_PATH:
+        registry.verified("pain_head")
     return CommandHead.load(path, PAIN_CLASSES)
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
+
 WEIGHTS_PATH = Path(__file__).with_name("speech_embedding.npz")
 MEL_BINS = 32
 WINDOW = 76  # mel frames under one embedding
@@ -129,6 +131,8 @@ class _Pool:
 
 @functools.lru_cache(maxsize=1)
 def _weights(path: Path = WEIGHTS_PATH) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    if path == WEIGHTS_PATH:
+        registry.verified("speech_embedding")
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files if k != "meta"}, json.loads(str(z["meta"]))
 

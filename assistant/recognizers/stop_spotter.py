@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from .. import registry
 from .command_head import PAIN_CLASSES, CommandHead
 from .mlp_head import MlpHead
 from .speech_embedding import DIM as EMB_DIM
@@ -133,6 +134,9 @@ class StopHead(MlpHead):
 
 @functools.lru_cache(maxsize=4)
 def load_head(path: Path = HEAD_PATH) -> StopHead:
+    """The head at `path`; the shipped one only as the model registry names it."""
+    if path == HEAD_PATH:
+        registry.verified("stop_head")
     return StopHead.load(path)
 
 
