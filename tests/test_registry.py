@@ -111,7 +111,7 @@ def test_no_clip_a_benchmark_reports_on_went_into_training():
     held_out = {c.path.resolve().relative_to(SPEECH.resolve()).as_posix() for c in reported}
     assert len(held_out) > 700
     lists = [e for e in registry.entries().values() if e.data_hash]
-    assert {e.name for e in lists} >= {"stop_head"}
+    assert {e.name for e in lists} == {"stop_head", "command_head", "pain_head"}
     for entry in lists:
         lines = (registry.DATA_LISTS / f"{entry.name}.txt").read_text().splitlines()
         assert registry.data_hash(lines) == entry.data_hash and len(lines) == entry.data_items
