@@ -230,8 +230,10 @@ class Voice:
                 self._kokoro_batch([text], choice)
                 samples = read_audio(path, self.rate)
             else:
-                samples = self._pyttsx3_render(text, choice)
-                self._store(path, samples)
+                self._store(path, self._pyttsx3_render(text, choice))
+                # what was stored, not the render before it was rounded to 16 bits: the first
+                # start and every later one (from the cache) must play the same samples
+                samples = read_audio(path, self.rate)
         if len(samples) == 0:
             raise TtsError(f"TTS rendered no audio for {text!r}")
         samples = to_int16(samples.astype(np.float32) / 32768.0 * self.settings.volume)

