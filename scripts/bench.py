@@ -15,8 +15,9 @@ Data (../shared/speech, see its README.md):
   the stop spotter learns from the "tune" words) and reported on the same --split.
 - false commands: the read speech (LibriSpeech FLAC and Ogg, VoxForge, JFK, vosk's test clip).
 - command accuracy: every phrase of assistant.commands.PHRASES from 3 festival and 3 espeak-ng
-  voices at 2 rates (336 clips), clean, at 20/10/5 dB SNR (half of the clips in white noise,
-  half in pink), and with room echo (0.3 s RT60, pink noise at 20 dB). Renders are cached
+  voices at 2 rates (336 clips) at 10 dB SNR (half of the clips in white noise, half in pink);
+  with --all-conditions also clean, at 20 and 5 dB, and with room echo (0.3 s RT60, pink noise
+  at 20 dB). Renders are cached
   under --cache.
 - self-triggers: each bundled routine, whole, through `run --echo 30,-12` (the speaker output
   mixed back into the microphone 30 ms later, 12 dB down, with reverberation) over room noise
@@ -30,7 +31,8 @@ CPU is per second of audio after each process's start-up (measured alone on a 0.
 taken off; peak RSS is the largest listen process's own.
 
 Usage:
-  .venv/bin/python scripts/bench.py                  # full run, embedded engine (< 10 min, 2 cores)
+  .venv/bin/python scripts/bench.py                  # full run, embedded engine
+  .venv/bin/python scripts/bench.py --all-conditions # synthetic commands clean, 20/10/5 dB, echo
   .venv/bin/python scripts/bench.py --engines embedded,pocketsphinx   # and the old default beside it
   .venv/bin/python scripts/bench.py --quick          # CI smoke run (< 60 s)
   .venv/bin/python scripts/bench.py --vosk-model DIR --json bench.json
