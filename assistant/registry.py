@@ -101,8 +101,13 @@ def verified(name: str) -> Path:
     return check(entry)
 
 
+def _list_text(items: list[str]) -> str:
+    return "".join(f"{line}\n" for line in items)
+
+
 def data_hash(items: list[str]) -> str:
-    return hashlib.sha256("".join(f"{line}\n" for line in items).encode()).hexdigest()
+    """The sha256 of a training-data list as training_data/<name>.txt holds it."""
+    return hashlib.sha256(_list_text(items).encode()).hexdigest()
 
 
 def _git(*args: str) -> str:
@@ -129,7 +134,7 @@ def record(name: str, file: Path, *, trained_by: str, code: list[str], data: lis
     items = sorted(data)
     lists = registry.parent / DATA_LISTS.name
     lists.mkdir(exist_ok=True)
-    (lists / f"{name}.txt").write_text("".join(f"{line}\n" for line in items))
+    (lists / f"{name}.txt").write_text(_list_text(items))
     version = old.get("version", 0) + (digest != old.get("sha256"))
     entry = Entry(name=name, file=str(file.resolve().relative_to(registry.parent.resolve())),
                   version=version, sha256=digest, trained_by=trained_by,

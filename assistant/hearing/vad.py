@@ -14,7 +14,6 @@ probability of the newest whole chunk, scored in the block that completes it.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -23,7 +22,6 @@ from .. import registry
 
 CHUNK = 512
 CONTEXT = 64
-MODEL = Path(__file__).with_name("silero_vad.onnx")
 
 
 @functools.lru_cache(maxsize=1)

