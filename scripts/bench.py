@@ -11,8 +11,9 @@ Data (../shared/speech, see its README.md):
   felixchenfy's single speaker and Speech Commands v0.01 are all "held-out". Tune the
   recognizer only with `--split tune`.
 - false stops: the other real short words (go/no/yes/up/down/left/right/on/off, the auxiliary
-  `_unknown_` words, spoken digits at 8 kHz), split by speaker too (bench_data.short_word_split:
-  the stop spotter learns from the "tune" words) and reported on the same --split.
+  `_unknown_` words, spoken digits at 8 kHz), split by speaker too
+  (assistant/training/corpus.py, short_word_split: the stop spotter learns from the "tune" words)
+  and reported on the same --split.
 - false commands: the read speech (LibriSpeech FLAC and Ogg, VoxForge, JFK, vosk's test clip).
 - command accuracy: every phrase of assistant.commands.PHRASES from 3 festival and 3 espeak-ng
   voices at 2 rates (336 clips) at 10 dB SNR (half of the clips in white noise, half in pink);

@@ -11,7 +11,7 @@ scored as the stream would (stop_spotter.clip_scores: one window every 80 ms); a
 fired when any window reaches the threshold. An 80 ms hop makes a score depend on where the hops
 fall in the word, so each clip is scored at --phases offsets of the hop and every figure is the
 mean over them. Data: bench_data's "held-out" splits only (stops by speaker hash 8-f plus
-felixchenfy and v0.01; short words by bench_data.short_word_split).
+felixchenfy and v0.01; short words by assistant/training/corpus.py short_word_split).
 
 Usage: .venv/bin/python scripts/bench_stop_head.py [--head PATH ...] [--phases 2]   (~2 min)
 """
@@ -29,11 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_data as bd  # noqa: E402
-import train_stop_head as tsh  # noqa: E402
 
 from assistant.recognizers import stop_spotter as ss  # noqa: E402
+from assistant.training import config, stop_head  # noqa: E402
+from assistant.training.augment import to_int16  # noqa: E402
 
 FALSE_RATES = (0.01, 0.02, 0.05)
+TRAIN_SKIP = config.load(config.named("stop_head"), stop_head.Config).train_skip
 
 
 def embeddings(clips: list[bd.Clip], phase_s: float, seed: int) -> list[np.ndarray]:
@@ -44,7 +46,7 @@ def embeddings(clips: list[bd.Clip], phase_s: float, seed: int) -> list[np.ndarr
         pre, post = int((1.0 + phase_s) * bd.RATE), bd.RATE
         a = bd.pink_noise(pre + len(x) + post, rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
         a[pre:pre + len(x)] += x
-        out.append(ss.clip_embeddings(tsh.to_int16(a), tsh.TRAIN_SKIP))  # as the head's training clips were
+        out.append(ss.clip_embeddings(to_int16(a), TRAIN_SKIP))  # as the head's training clips were
     return out
 
 

