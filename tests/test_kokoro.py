@@ -31,6 +31,12 @@ steps:
 """
 
 
+# The sessions here speak at a brisk 240 wpm: a cold start renders every phrase (1920 characters
+# for TINY), Kokoro's time grows with the audio it makes, and nothing checked depends on the pace
+# (test_rate_sets_the_pace_of_kokoro checks the pace). Their renders are cached for the suite.
+BRISK = "240"
+
+
 @pytest.fixture
 def kokoro_default(monkeypatch):
     """The voice a user gets: no MASSAGE_ASSISTANT_VOICE."""
@@ -94,7 +100,7 @@ def test_rate_sets_the_pace_of_kokoro(tmp_path, kokoro_default):
 def test_run_speaks_with_kokoro_renders_everything_first_and_starts_warm_the_second_time(
         tmp_path, tiny, kokoro_default):
     mic = save(tmp_path / "mic.wav", timeline(12.0, [], noise_db=-60))
-    first = cli("run", str(tiny), "--mic-file", str(mic), "--skip-safety-check",
+    first = cli("run", str(tiny), "--mic-file", str(mic), "--skip-safety-check", "--rate", BRISK,
                 "--journal", str(tmp_path / "1.jsonl"), "--speaker-file", str(tmp_path / "speaker.wav"))
     assert first.returncode == 0, first.stderr
     assert "Voice: Kokoro af_heart, " in first.stdout and "phrases rendered" in first.stdout
@@ -103,7 +109,7 @@ def test_run_speaks_with_kokoro_renders_everything_first_and_starts_warm_the_sec
     assert voice["rendered"] >= 20  # the whole session's phrases, not only the first
     heard = whisper_words(read_audio(tmp_path / "speaker.wav")[: 12 * RATE])
     assert "welcome" in heard and "tiny" in heard, heard
-    second = cli("run", str(tiny), "--mic-file", str(mic), "--skip-safety-check",
+    second = cli("run", str(tiny), "--mic-file", str(mic), "--skip-safety-check", "--rate", BRISK,
                  "--journal", str(tmp_path / "2.jsonl"))
     assert second.returncode == 0 and "Voice: Kokoro af_heart, every phrase cached" in second.stdout
     assert next(e for e in events(tmp_path / "2.jsonl") if e["event"] == "voice")["rendered"] == 0
@@ -113,7 +119,7 @@ def test_its_own_kokoro_voice_in_the_room_never_stops_it_and_a_real_stop_over_it
         tmp_path, tiny, kokoro_default):
     quiet = save(tmp_path / "quiet.wav", timeline(30.0, [], noise_db=-55))
     run = cli("run", str(tiny), "--mic-file", str(quiet), "--skip-safety-check", "--echo", "40,-10",
-              "--journal", str(tmp_path / "quiet.jsonl"))
+              "--rate", BRISK, "--journal", str(tmp_path / "quiet.jsonl"))
     assert run.returncode == 0, run.stderr
     journal = events(tmp_path / "quiet.jsonl")
     assert [e["t"] for e in journal if e["event"] == "stopped"] == []
@@ -121,7 +127,7 @@ def test_its_own_kokoro_voice_in_the_room_never_stops_it_and_a_real_stop_over_it
     assert any(e["event"] == "finished" and e["reason"] == "completed" for e in journal)
     said = save(tmp_path / "stop.wav", timeline(20.0, [(6.0, real_clip(TUNE_STOP))], noise_db=-55))
     run = cli("run", str(tiny), "--mic-file", str(said), "--skip-safety-check", "--echo", "40,-10",
-              "--journal", str(tmp_path / "stop.jsonl"))
+              "--rate", BRISK, "--journal", str(tmp_path / "stop.jsonl"))
     stops = [e["t"] for e in events(tmp_path / "stop.jsonl") if e["event"] == "stopped"]
     assert len(stops) == 1 and 6.0 < stops[0] < 7.5, stops
 
@@ -169,7 +175,7 @@ def test_after_the_prerender_every_phrase_is_in_memory_stop_first(tiny, kokoro_d
     from assistant.session import STOP_TEXT, sayable_texts
 
     routine = load_routine(tiny)
-    voice = Voice(VoiceSettings(), RATE)  # the suite's cache: warm after the runs above
+    voice = Voice(VoiceSettings(rate=int(BRISK)), RATE)  # the suite's cache: warm after the runs above
     prerender(voice, routine)
 
     def no_render(*_args, **_kwargs):
