@@ -122,3 +122,20 @@ def test_padding_and_int16_keep_the_clip():
     out = padded(x, rng, 0.5, 0.25)
     assert len(out) == 8000 + 1600 + 4000 and abs(out[8000:9600].mean() - 0.5) < 0.01
     assert to_int16(np.array([1.5, -1.5, 0.5], np.float32)).tolist() == [32767, -32768, 16384]
+
+
+def test_a_kokoro_mix_of_two_voices_is_a_speaker_of_its_own(tmp_path):
+    """The crowd of voices: a Kokoro recipe renders once and is found again, and the mix of two
+    voices is neither of them."""
+    from assistant.training.synth import render
+
+    one, other, mix = (render("stop", f"kokoro:{v}|1.0", tmp_path) for v in ("af_heart", "bm_george",
+                                                                           "af_heart+bm_george"))
+    assert render("stop", "kokoro:af_heart|1.0", tmp_path) == one and len(set((one, other, mix))) == 3
+    a, b, m = (corpus.load(p) for p in (one, other, mix))
+    assert all(0.2 * corpus.RATE < len(x) < 2 * corpus.RATE for x in (a, b, m))
+    emb = {k: ss.clip_embeddings(to_int16(padded(x, np.random.default_rng(0), 0.6, 0.7)), 0).mean(0)
+           for k, x in (("a", a), ("b", b), ("m", m))}
+    # the mix's embedding lies between its two voices', closer to each than they are to each other
+    ab = np.linalg.norm(emb["a"] - emb["b"])
+    assert np.linalg.norm(emb["m"] - emb["a"]) < ab and np.linalg.norm(emb["m"] - emb["b"]) < ab

@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     module, shipped = TRAINERS[name]
+    if args.out is None and args.config.resolve() != config.named(name).resolve() and not args.plan_only:
+        # only a model's own config may replace the shipped file and its registry entry
+        print(f"error: {args.config} is not configs/{name}.yaml: give --out for the candidate",
+              file=sys.stderr)
+        return 2
     out = args.out or shipped
     lines = module.registry_data(cfg, args.cache, args.jobs)
     leaked = held_out_in(lines)

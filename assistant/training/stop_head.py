@@ -45,7 +45,7 @@ from .augment import (
 )
 from .corpus import RATE
 from .mlp import merge, train_mlp
-from .synth import espeak_engines, render, render_path
+from .synth import espeak_engines, kokoro_engines, render, render_path
 
 # renders and embeddings, shared by the three heads' training
 CACHE = Path("/tmp/massage-stop-head-renders")
@@ -96,6 +96,15 @@ class Config:
     voice_share_synth: float
     voice_under_db: tuple[float, ...]
     voice_under_val_db: tuple[float, ...]
+    # Kokoro-82M's natural voices and mixes of two (0 renders: none; kokoro_val_voices validate)
+    kokoro_voices: tuple[str, ...]
+    kokoro_val_voices: tuple[str, ...]
+    kokoro_speeds: tuple[float, ...]
+    kokoro_mix_share: float
+    kokoro_stops: int
+    kokoro_stops_val: int
+    kokoro_word_renders: int
+    kokoro_sentence_renders: int
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,33 @@ def _engines(cfg: Config, rng: np.random.Generator, n: int, bases: tuple[str, ..
     return espeak_engines(rng, n, bases, cfg.variants, cfg.speeds, cfg.pitches)
 
 
+def _kokoro_todo(cfg: Config, negative_words: list[str]) -> list[tuple[str, str, str, str]]:
+    """Kokoro renders (text, engine, role, split), from a generator of their own: with none
+    asked for, the other draws stay as they were."""
+    counts = (cfg.kokoro_stops, cfg.kokoro_stops_val, cfg.kokoro_word_renders, cfg.kokoro_sentence_renders)
+    if not any(counts):
+        return []
+    rng = np.random.default_rng(cfg.seed + 7)
+    train = tuple(v for v in cfg.kokoro_voices if v not in cfg.kokoro_val_voices)
+
+    def engines(n: int, split: str) -> list[str]:
+        voices = cfg.kokoro_val_voices if split == "val" else train
+        return kokoro_engines(rng, n, voices, cfg.kokoro_mix_share, cfg.kokoro_speeds)
+
+    def text() -> str:
+        return cfg.stop_texts[int(rng.integers(len(cfg.stop_texts)))]
+
+    todo = [(text(), e, "stop", "train") for e in engines(cfg.kokoro_stops, "train")]
+    todo += [(text(), e, "stop", "val") for e in engines(cfg.kokoro_stops_val, "val")]
+    for i, w in enumerate(negative_words):
+        split = "val" if i % 5 == 4 else "train"
+        todo += [(w, e, "neg", split) for e in engines(cfg.kokoro_word_renders, split)]
+    for i, sentence in enumerate(routine_sentences(cfg)):
+        split = "val" if i % 4 == 3 else "train"
+        todo += [(sentence, e, "neg", split) for e in engines(cfg.kokoro_sentence_renders, split)]
+    return todo
+
+
 def render_all(todo: list[tuple[str, str]], cache: Path, jobs: int, dry: bool) -> list[Path]:
     """The WAV of each (text, engine); `dry`: only where it would be, nothing rendered."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -198,6 +234,7 @@ def _plan(cfg: Config, cache: Path, jobs: int, rumble: bool, dry: bool) -> tuple
         todo.append((s, "kal", "neg", split))
         for eng in _engines(cfg, rng, 1, bases):
             todo.append((s, eng, "neg", split))
+    todo += _kokoro_todo(cfg, negative_words)
     paths = render_all([(t[0], t[1]) for t in todo], cache, jobs, dry)
 
     items: list[Item] = []

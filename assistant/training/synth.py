@@ -2,7 +2,9 @@
 
 Training renders (`render`) name their engine in one string: espeak-ng "voice|speed|pitch",
 festival "kal" or "kal|1.2" (diphone voice and duration stretch), flite "flite:awb|1.2|140"
-(voice, duration stretch, mean F0 in Hz). A recipe is the same on every machine, so the
+(voice, duration stretch, mean F0 in Hz), Kokoro "kokoro:af_heart|0.9" or a mix of voices
+"kokoro:af_heart+bm_george|1.1" (the mean of their style vectors: a speaker none of them is;
+the second field is kokoro-onnx's speed). A recipe is the same on every machine, so the
 training-data list names renders by recipe, and a file's name is a hash of it.
 
 The benchmark's synthetic commands (`synthesize`) come from voices and rates no training config
@@ -17,6 +19,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -43,6 +46,11 @@ def render(text: str, engine: str, cache: Path) -> Path:
         if stretch:
             cmd[3:3] = ["-eval", f"(Parameter.set 'Duration_Stretch {stretch})"]
         subprocess.run(cmd, input=text.encode(), check=True, capture_output=True, timeout=120)
+    elif engine.startswith("kokoro:"):
+        from ..audio import write_wav
+
+        voices, speed = engine.removeprefix("kokoro:").split("|")
+        write_wav(tmp, kokoro_render(text, tuple(voices.split("+")), float(speed)), KOKORO_RATE)
     elif engine.startswith("flite:"):
         voice, stretch, f0 = engine.removeprefix("flite:").split("|")
         cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
@@ -53,6 +61,38 @@ def render(text: str, engine: str, cache: Path) -> Path:
         cmd = ["espeak-ng", "-v", voice, "-s", speed, "-p", pitch, "-w", str(tmp), text]
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
     tmp.rename(out)
+    return out
+
+
+KOKORO_RATE = 24000
+_kokoro: dict[str, object] = {}
+_kokoro_lock = threading.Lock()
+
+
+def kokoro_render(text: str, voices: tuple[str, ...], speed: float) -> np.ndarray:
+    """`text` said by the mean of these Kokoro voices (the pinned model in models/kokoro-82m),
+    float32 at KOKORO_RATE. One model per process, one render at a time (it uses both cores)."""
+    from .. import kokoro_voice as kv
+
+    with _kokoro_lock:
+        if "renderer" not in _kokoro:
+            _kokoro["renderer"] = kv.KokoroRenderer(threads=2)
+        renderer = _kokoro["renderer"]
+        style = np.mean([renderer.voices[v] for v in voices], axis=0).astype(np.float32)  # type: ignore[attr-defined]
+        lang = kv.VOICES[voices[0]].lang
+        audio, rate = renderer._kokoro.create(text, voice=style, speed=speed, lang=lang)  # type: ignore[attr-defined]
+    assert rate == KOKORO_RATE
+    return np.asarray(audio, dtype=np.float32)
+
+
+def kokoro_engines(rng: np.random.Generator, n: int, voices: tuple[str, ...], mix_share: float,
+                   speeds: tuple[float, ...]) -> list[str]:
+    """`n` Kokoro recipes: one of `voices`, or (a `mix_share` of them) the mix of two, at a speed."""
+    out = []
+    for _ in range(n):
+        k = 2 if rng.random() < mix_share else 1
+        pick = sorted(str(v) for v in rng.choice(voices, size=k, replace=False))
+        out.append(f"kokoro:{'+'.join(pick)}|{rng.choice(speeds)}")
     return out
 
 
