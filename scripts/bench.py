@@ -305,6 +305,7 @@ class PersonRun:
     routine: str
     seconds: float  # microphone audio
     speech_s: float  # of it, the person's
+    session_s: float  # the routine's estimated length, over which the person talks
     result: ListenResult
 
 
@@ -314,15 +315,16 @@ def run_routine_with_person(routine: Path, engine: str, model: str | None, work:
     speech, which holds no command) PERSON_SHARE of the time, spread evenly at -26 dBFS over a
     quiet room: the session's CPU per second of audio and its peak RSS as a user's laptop would
     see them, start-up included. Whatever it obeys is a false command."""
-    seconds = estimate_s(load_routine(routine)) * 1.3 + 60
+    session = estimate_s(load_routine(routine))  # the talk is spread over the session's own length
+    seconds = session * 1.3 + 60  # the microphone outlasts it
     rng = np.random.default_rng(int(hashlib.sha1(routine.name.encode()).hexdigest()[:8], 16))
     talk = [c for c in shuffled(bd.read_speech_clips(speech), 7) if c.source == bd.READ_SPEECH[0]]
     said: list[np.ndarray] = []
-    while sum(len(x) for x in said) < PERSON_SHARE * seconds * bd.RATE and talk:
+    while sum(len(x) for x in said) < PERSON_SHARE * session * bd.RATE and talk:
         said.append(bd.at_level(bd.load_cached(talk.pop().path), bd.RATE, bd.SPEECH_LEVEL_DBFS))
     mic_audio = bd.pink_noise(int(seconds * bd.RATE), rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
     for k, x in enumerate(said):  # evenly: the k-th utterance centred in the k-th of len(said) parts
-        at = max(0, int(((k + 0.5) * seconds / len(said)) * bd.RATE - len(x) / 2))
+        at = max(0, int(((k + 0.5) * session / len(said)) * bd.RATE - len(x) / 2))
         mic_audio[at:at + len(x)] += x[: len(mic_audio) - at]
     mic = work / f"person-{engine}-{routine.stem}.wav"
     bd.write_stream(mic, mic_audio, bd.RATE)
@@ -333,14 +335,17 @@ def run_routine_with_person(routine: Path, engine: str, model: str | None, work:
         result = run_measured(args, mic.with_suffix(".jsonl"), env, timeout=1800)
     finally:
         mic.unlink(missing_ok=True)
-    return PersonRun(routine.stem, seconds, sum(len(x) for x in said) / bd.RATE, result)
+    return PersonRun(routine.stem, seconds, sum(len(x) for x in said) / bd.RATE, session, result)
 
 
 def score_person(run: PersonRun) -> dict[str, Any]:
     obeyed = [h for h in run.result.events if h.ignored != "own voice"]
     ends = [e for e in run.result.journal if isinstance(e, E.Finished | E.Aborted)]
-    return {"routine": run.routine, "audio_s": run.seconds, "speech_share": run.speech_s / run.seconds,
-            "cpu_s": run.result.cpu_s, "cpu_per_audio_s": run.result.cpu_s / run.seconds,
+    # the session ends with its routine, before the microphone file does: CPU per second it heard
+    heard_s = max((float(t) for e in run.result.journal if (t := getattr(e, "t", None)) is not None),
+                  default=run.seconds)
+    return {"routine": run.routine, "audio_s": heard_s, "speech_share": run.speech_s / run.session_s,
+            "cpu_s": run.result.cpu_s, "cpu_per_audio_s": run.result.cpu_s / heard_s,
             "peak_rss_mb": run.result.maxrss_mb, "wall_s": run.result.wall_s,
             "obeyed": [f"{h.t:.1f} s {h.command} ({h.text!r})" for h in obeyed],
             "ended": ends[-1].reason if ends else "?"}
