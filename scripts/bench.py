@@ -23,9 +23,10 @@ Data (../shared/speech, see its README.md):
 - CPU and peak RSS over a session: lower-back, whole, through `run --echo 30,-12` (the speaker
   output mixed back into the microphone 30 ms later, 12 dB down, with reverberation) over room
   noise, with held-out read speech 10 % of the time (full run only; the CPU target's condition).
-- self-triggers: lower-back in each simulated room (scripts/bench_rooms.py); with
-  --all-routines also each bundled routine, whole, through `run --echo 30,-12` with no human
-  speech; every `heard` is the assistant obeying its own voice.
+- self-triggers: lower-back in five simulated rooms for 4 minutes of the voice
+  (scripts/bench_rooms.py); with --long in all six for 7 minutes, and each bundled routine,
+  whole, through `run --echo 30,-12` with no human speech; every `heard` is the assistant
+  obeying its own voice.
 
 Streams: clips follow one another with 1.5 s (--gap) of quiet room noise (-55 dBFS) between them. A
 clip's window runs from its start to its end + 1.0 s for recall, and up to the next clip's
@@ -35,7 +36,8 @@ CPU is per second of audio after each process's start-up (measured alone on a 0.
 taken off; peak RSS is the largest listen process's own.
 
 Usage:
-  .venv/bin/python scripts/bench.py                  # full run, embedded engine
+  .venv/bin/python scripts/bench.py                  # full run: embedded, with and without Whisper (< 15 min)
+  .venv/bin/python scripts/bench.py --long           # and whole routines, every room for longer (+40 min)
   .venv/bin/python scripts/bench.py --all-conditions # synthetic commands clean, 20/10/5 dB, echo
   .venv/bin/python scripts/bench.py --engines embedded,pocketsphinx   # and the old default beside it
   .venv/bin/python scripts/bench.py --quick          # CI smoke run (< 60 s)
@@ -868,7 +870,7 @@ def run_engine(engine: str, model: str | None, streams: list[Stream], work: Path
         person_routine = bd.ROOT / "routines" / f"{PERSON_ROUTINE}.yaml"
         person = (pool.submit(run_routine_with_person, person_routine, engine, model, work, env,
                               Path(args.speech)) if not args.quick else None)
-        routines = sorted((bd.ROOT / "routines").glob("*.yaml")) if args.all_routines else []
+        routines = sorted((bd.ROOT / "routines").glob("*.yaml")) if args.long else []
         self_futures = [pool.submit(run_routine_with_echo, r, engine, model, work, env) for r in routines]
         for f in self_futures:
             f.add_done_callback(lambda f: f.exception() or progress(
@@ -888,7 +890,7 @@ def run_engine(engine: str, model: str | None, streams: list[Stream], work: Path
     rooms = None
     if engine == "embedded" or args.rooms_all:  # the product's engine, in every simulated room
         progress(f"{engine}: rooms ...")
-        rooms = bench_rooms.run_all(work / f"rooms-{engine}", env, args.jobs, args.quick, progress)
+        rooms = bench_rooms.run_all(work / f"rooms-{engine}", env, args.jobs, args.quick, progress, args.long)
     return evaluate(engine, runs, startup, args.split, self_runs, rooms, person_run)
 
 
@@ -897,10 +899,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small smoke run for CI (< 60 s)")
     ap.add_argument("--json", metavar="OUT", help="also write every figure as JSON")
     ap.add_argument("--vosk-model", metavar="DIR", help="also benchmark vosk with this (English) model")
-    ap.add_argument("--engines", default="embedded",
+    ap.add_argument("--engines",
                     help="engines to benchmark, comma-separated: embedded (the default engine, with its "
                          "second stage when installed), embedded:off (without it), pocketsphinx (its "
-                         "grammar and spotter alone, for comparison)")
+                         "grammar and spotter alone, for comparison); default embedded,embedded:off "
+                         "(--quick: embedded)")
     ap.add_argument("--split", choices=["held-out", "tune", "all"], default="held-out",
                     help="which real stop clips and short words to score (report on held-out; "
                          "tune on tune)")
@@ -916,16 +919,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     ap.add_argument("--rooms-all", action="store_true",
                     help="run the simulated rooms for every engine, not only embedded")
-    ap.add_argument("--all-routines", action="store_true",
-                    help="also run the four bundled routines whole with no one speaking (self-triggers; "
-                         "about 45 min of audio per engine)")
+    ap.add_argument("--long", action="store_true",
+                    help="also the four bundled routines whole with no one speaking (self-triggers), "
+                         "and every simulated room for 7 minutes of the voice, not 5 rooms for 4 "
+                         "(about 40 more minutes)")
     ap.add_argument("--all-conditions", action="store_true",
                     help="synthetic commands clean, at 20 and 5 dB and with room echo too, not only "
                          "at 10 dB (the target's row)")
     args = ap.parse_args(argv)
 
     wall0 = time.monotonic()
-    engines: list[tuple[str, str | None]] = [(e, None) for e in args.engines.split(",") if e]
+    names = args.engines or ("embedded" if args.quick else "embedded,embedded:off")
+    engines: list[tuple[str, str | None]] = [(e, None) for e in names.split(",") if e]
     if args.vosk_model:
         if not Path(args.vosk_model).is_dir():
             log(f"{args.vosk_model}: no such model directory")
