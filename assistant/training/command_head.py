@@ -66,6 +66,7 @@ class Item:
     text: str
 
 
+@functools.lru_cache(maxsize=4)
 def stop_config(cfg: Config) -> stop_head.Config:
     return config.load(config.named(cfg.voices_of), stop_head.Config)
 
@@ -192,6 +193,25 @@ def other_windows(cfg: Config, cache: Path, jobs: int) -> dict[str, list[np.ndar
     return out
 
 
+def fit_head(items: list[Item], res: list[tuple[np.ndarray, np.ndarray]], other_train: list[np.ndarray],
+             n_classes: int, what: str, seed: int, epochs: int, l2: float, hidden: int,
+             pos_weight: float) -> tuple[dict[str, np.ndarray], ch.CommandHead]:
+    """A softmax head (threshold 0.5 until one is chosen) on the training items' windows: those
+    holding a phrase as its class, those before its onset and every `other_train` window as
+    "other". Both the command and the pain head are made so."""
+    tr = [i for i, it in enumerate(items) if it.split == "train"]
+    xs = [res[i][0] for i in tr] + [res[i][1] for i in tr] + other_train
+    ys = [np.full(len(res[i][0]), items[i].label) for i in tr] + [np.zeros(len(res[i][1]), int) for i in tr]
+    ys += [np.zeros(len(w), int) for w in other_train]
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    print(f"training windows: {int((y > 0).sum())} {what}, {int((y == 0).sum())} other", flush=True)
+    params = train_softmax(x, y, n_classes, np.random.default_rng(seed), epochs, l2, hidden,
+                           pos_weight=pos_weight)
+    head = ch.CommandHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"],
+                          params["b1"], 0.5)
+    return params, head
+
+
 def train(cfg: Config, out: Path, cache: Path = stop_head.CACHE, jobs: int = 2) -> dict:
     """Train, choose the threshold, write `out`; the registry's fields of the result."""
     t0 = time.monotonic()
@@ -201,16 +221,8 @@ def train(cfg: Config, out: Path, cache: Path = stop_head.CACHE, jobs: int = 2) 
     other = other_windows(cfg, cache, jobs)
     print(f"embedded in {time.monotonic() - t0:.0f} s", flush=True)
 
-    tr = [i for i, it in enumerate(items) if it.split == "train"]
-    xs = [res[i][0] for i in tr] + [res[i][1] for i in tr] + other["train"]
-    ys = [np.full(len(res[i][0]), items[i].label) for i in tr] + [np.zeros(len(res[i][1]), int) for i in tr]
-    ys += [np.zeros(len(w), int) for w in other["train"]]
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    print(f"training windows: {int((y > 0).sum())} command, {int((y == 0).sum())} other", flush=True)
-    params = train_softmax(x, y, len(ch.CLASSES), np.random.default_rng(cfg.seed), cfg.epochs, cfg.l2,
-                           cfg.hidden, pos_weight=cfg.pos_weight)
-    head = ch.CommandHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"],
-                          params["b1"], 0.5)
+    params, head = fit_head(items, res, other["train"], len(ch.CLASSES), "command", cfg.seed, cfg.epochs,
+                            cfg.l2, cfg.hidden, cfg.pos_weight)
 
     val = [i for i, it in enumerate(items) if it.split == "val" and it.label]
     own = np.array([float(head(res[i][0])[:, items[i].label].max()) if len(res[i][0]) else 0.0

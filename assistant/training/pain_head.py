@@ -28,7 +28,6 @@ from ..recognizers import command_head as ch
 from ..recognizers import stop_spotter as ss
 from . import command_head, config, stop_head
 from .augment import to_int16
-from .mlp import train_softmax
 
 PAIN_PHRASES = sorted(p for p, c in PHRASES.items() if c is Command.PAIN)
 
@@ -46,6 +45,7 @@ class Config:
     pain_like: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=4)
 def command_config(cfg: Config) -> command_head.Config:
     return config.load(config.named(cfg.renders_of), command_head.Config)
 
@@ -115,16 +115,9 @@ def train(cfg: Config, out: Path, cache: Path = stop_head.CACHE, jobs: int = 2) 
     print(f"{len(items)} pain clips and {len(other)} other clips embedded in {time.monotonic() - t0:.0f} s",
           flush=True)
 
-    tr = [i for i, it in enumerate(items) if it.split == "train"]
-    xs = [res[i][0] for i in tr] + [res[i][1] for i in tr] + [w for w, split, _ in other if split == "train"]
-    ys = [np.ones(len(res[i][0]), int) for i in tr] + [np.zeros(len(res[i][1]), int) for i in tr]
-    ys += [np.zeros(len(w), int) for w, split, _ in other if split == "train"]
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    print(f"training windows: {int(y.sum())} pain, {int((y == 0).sum())} other", flush=True)
-    params = train_softmax(x, y, len(ch.PAIN_CLASSES), np.random.default_rng(cfg.seed), cfg.epochs, cfg.l2,
-                           cfg.hidden, pos_weight=cfg.pos_weight)
-    head = ch.CommandHead(params["mu"], params["sd"], params["w0"], params["b0"], params["w1"],
-                          params["b1"], 0.5)
+    params, head = command_head.fit_head(items, res, [w for w, split, _ in other if split == "train"],
+                                         len(ch.PAIN_CLASSES), "pain", cfg.seed, cfg.epochs, cfg.l2,
+                                         cfg.hidden, cfg.pos_weight)
 
     own = validation_scores(cfg, items, head, jobs)
     thr = float(np.quantile(own, 1 - cfg.pain_keep, method="lower"))  # a clip's own score

@@ -211,7 +211,6 @@ def _plan(cfg: Config, cache: Path, jobs: int, rumble: bool, dry: bool) -> tuple
     todo: list[tuple[str, str, str, str]] = []  # text, engine, role, split
     val_bases = cfg.val_bases
     train_bases = tuple(b for b in cfg.espeak_bases if b not in val_bases)
-    festival_val = tuple(cfg.festival_val)
     for eng in _engines(cfg, rng, cfg.synth_stops, train_bases):
         todo.append((cfg.stop_texts[int(rng.integers(len(cfg.stop_texts)))], eng, "stop", "train"))
     negative_words = words(cfg)
@@ -222,11 +221,11 @@ def _plan(cfg: Config, cache: Path, jobs: int, rumble: bool, dry: bool) -> tuple
             todo.append((w, eng, "neg", "val"))
     for w in negative_words:  # festival: train on three voice/duration pairs, validate on the fourth
         for voice, stretch in itertools.product(cfg.festival_diphones, cfg.festival_stretches):
-            split = "val" if (voice, stretch) == festival_val else "train"
+            split = "val" if (voice, stretch) == cfg.festival_val else "train"
             todo.append((w, f"{voice}|{stretch}", "neg", split))
     for voice, stretch in itertools.product(cfg.festival_diphones, cfg.festival_stretches):
         for text in cfg.festival_stop_texts:
-            split = "val" if (voice, stretch) == festival_val else "train"
+            split = "val" if (voice, stretch) == cfg.festival_val else "train"
             todo.append((text, f"{voice}|{stretch}", "stop", split))
     for i, s in enumerate(routine_sentences(cfg)):
         split = "val" if i % 4 == 3 else "train"
