@@ -267,34 +267,41 @@ class SelfRun:
     wall_s: float
 
 
+def quiet_room(routine: Path, seconds: float) -> np.ndarray:
+    """`seconds` of the quiet room's noise, the same for a routine on every run."""
+    rng = np.random.default_rng(int(hashlib.sha1(routine.name.encode()).hexdigest()[:8], 16))
+    return bd.pink_noise(int(seconds * bd.RATE), rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
+
+
+def run_routine(routine: Path, engine: str, model: str | None, work: Path, env: dict[str, str], kind: str,
+                mic_audio: np.ndarray) -> ListenResult:
+    """`run ROUTINE --echo` on `mic_audio`, measured. The safety questions are skipped (nobody is
+    there to answer), and each run has a data directory of its own: the foam roller's daily limit
+    must not carry over between runs."""
+    mic = work / f"{kind}-{engine}-{routine.stem}.wav"
+    bd.write_stream(mic, mic_audio, bd.RATE)
+    args = ["run", str(routine), "--skip-safety-check", *engine_args(engine), "--echo", ECHO,
+            "--mic-file", str(mic), "--quiet"] + (["--model", model] if model else [])
+    env = {**env, "MASSAGE_ASSISTANT_DATA": str(work / f"data-{kind}-{engine}-{routine.stem}")}
+    try:
+        return run_measured(args, mic.with_suffix(".jsonl"), env, timeout=1800)
+    finally:
+        mic.unlink(missing_ok=True)
+
+
+def ended(journal: list[Any]) -> str:
+    """How the session in a journal ended: its last outcome's reason."""
+    ends = [e for e in journal if isinstance(e, E.Finished | E.Aborted)]
+    return ends[-1].reason if ends else "?"
+
+
 def run_routine_with_echo(routine: Path, engine: str, model: str | None, work: Path,
                           env: dict[str, str]) -> SelfRun:
     """`run ROUTINE --echo` with only room noise at the microphone: every `heard` is the
-    assistant hearing itself. The safety questions are skipped (nobody is there to answer)."""
+    assistant hearing itself."""
     seconds = estimate_s(load_routine(routine)) * 1.3 + 60  # room for the estimate being short
-    rng = np.random.default_rng(int(hashlib.sha1(routine.name.encode()).hexdigest()[:8], 16))
-    mic = work / f"self-{engine}-{routine.stem}.wav"
-    room = bd.pink_noise(int(seconds * bd.RATE), rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
-    bd.write_stream(mic, room, bd.RATE)
-    journal, speaker = mic.with_suffix(".jsonl"), mic.with_suffix(".speaker.wav")
-    journal.unlink(missing_ok=True)
-    cmd = [*cli_command(), "run", str(routine), "--skip-safety-check", *engine_args(engine), "--echo", ECHO,
-           "--mic-file", str(mic), "--speaker-file", str(speaker), "--journal", str(journal), "--quiet"]
-    if model:
-        cmd += ["--model", model]
-    # a data directory of its own: the foam roller's daily limit must not carry over between runs
-    env = {**env, "MASSAGE_ASSISTANT_DATA": str(work / f"data-self-{engine}-{routine.stem}")}
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, cwd=bd.ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    wall = time.monotonic() - t0
-    for f in (mic, speaker):
-        f.unlink(missing_ok=True)
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    events = list(read_events(journal))
-    ends = [e for e in events if isinstance(e, E.Finished | E.Aborted)]
-    ended = ends[-1].reason if ends else "?"
-    return SelfRun(routine.stem, seconds, [e for e in events if isinstance(e, E.Heard)], ended, wall)
+    result = run_routine(routine, engine, model, work, env, "self", quiet_room(routine, seconds))
+    return SelfRun(routine.stem, seconds, result.events, ended(result.journal), result.wall_s)
 
 
 PERSON_SHARE = 0.10  # the CPU target's condition: a person speaking 10 % of the time
@@ -320,30 +327,20 @@ def run_routine_with_person(routine: Path, engine: str, model: str | None, work:
     see them, start-up included. Whatever it obeys is a false command."""
     session = estimate_s(load_routine(routine))  # the talk is spread over the session's own length
     seconds = session * 1.3 + 60  # the microphone outlasts it
-    rng = np.random.default_rng(int(hashlib.sha1(routine.name.encode()).hexdigest()[:8], 16))
     talk = [c for c in shuffled(bd.read_speech_clips(speech), 7) if c.source == bd.READ_SPEECH[0]]
     said: list[np.ndarray] = []
     while sum(len(x) for x in said) < PERSON_SHARE * session * bd.RATE and talk:
         said.append(bd.at_level(bd.load_cached(talk.pop().path), bd.RATE, bd.SPEECH_LEVEL_DBFS))
-    mic_audio = bd.pink_noise(int(seconds * bd.RATE), rng) * np.float32(10 ** (bd.ROOM_NOISE_DBFS / 20))
+    mic_audio = quiet_room(routine, seconds)
     for k, x in enumerate(said):  # evenly: the k-th utterance centred in the k-th of len(said) parts
         at = max(0, int(((k + 0.5) * session / len(said)) * bd.RATE - len(x) / 2))
         mic_audio[at:at + len(x)] += x[: len(mic_audio) - at]
-    mic = work / f"person-{engine}-{routine.stem}.wav"
-    bd.write_stream(mic, mic_audio, bd.RATE)
-    args = ["run", str(routine), "--skip-safety-check", *engine_args(engine), "--echo", ECHO,
-            "--mic-file", str(mic), "--quiet"] + (["--model", model] if model else [])
-    env = {**env, "MASSAGE_ASSISTANT_DATA": str(work / f"data-person-{engine}-{routine.stem}")}
-    try:
-        result = run_measured(args, mic.with_suffix(".jsonl"), env, timeout=1800)
-    finally:
-        mic.unlink(missing_ok=True)
+    result = run_routine(routine, engine, model, work, env, "person", mic_audio)
     return PersonRun(routine.stem, seconds, sum(len(x) for x in said) / bd.RATE, session, result)
 
 
 def score_person(run: PersonRun) -> dict[str, Any]:
     obeyed = [h for h in run.result.events if h.ignored != "own voice"]
-    ends = [e for e in run.result.journal if isinstance(e, E.Finished | E.Aborted)]
     # the session ends with its routine, before the microphone file does: CPU per second it heard
     heard_s = max((float(t) for e in run.result.journal if (t := getattr(e, "t", None)) is not None),
                   default=run.seconds)
@@ -351,7 +348,7 @@ def score_person(run: PersonRun) -> dict[str, Any]:
             "cpu_s": run.result.cpu_s, "cpu_per_audio_s": run.result.cpu_s / heard_s,
             "peak_rss_mb": run.result.maxrss_mb, "wall_s": run.result.wall_s,
             "obeyed": [f"{h.t:.1f} s {h.command} ({h.text!r})" for h in obeyed],
-            "ended": ends[-1].reason if ends else "?"}
+            "ended": ended(run.result.journal)}
 
 
 def score_self(runs: list[SelfRun]) -> dict[str, Any]:
