@@ -117,9 +117,11 @@ def _git(*args: str) -> str:
 
 def training_commit(code: list[str]) -> str:
     """The commit the training code ran at; "+dirty" when any of `code` (paths from the project
-    root) differed from it: such a model cannot be rebuilt from history alone."""
+    root) differed from it: such a model cannot be rebuilt from history alone. Trained model
+    files (*.npz) do not count: training writes them, and the heads train from data, not from
+    each other's weights."""
     head = _git("rev-parse", "HEAD")
-    dirty = _git("status", "--porcelain", "--", *code)
+    dirty = _git("status", "--porcelain", "--", *code, ":(exclude)*.npz")
     return head + ("+dirty" if dirty else "")
 
 

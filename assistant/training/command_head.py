@@ -31,7 +31,7 @@ from . import config, corpus, stop_head
 from .augment import at_level, augment, padded, pink_noise, speech_bounds, to_int16
 from .corpus import RATE
 from .mlp import train_softmax
-from .synth import espeak_engines, flite_engine
+from .synth import espeak_engines, flite_engine, kokoro_engines
 
 NAV_PHRASES = {p: c for p, c in PHRASES.items() if c not in SAFETY}
 
@@ -55,6 +55,16 @@ class Config:
     flite_stretches: tuple[str, ...]
     flite_f0: tuple[int, ...]
     flite_renders: int
+    # Kokoro-82M's natural voices (and mixes of two): renders of each phrase, and of the stop
+    # head's words and the routine sentences as "other", so that a voice is never itself
+    # evidence of a command. A generator of their own: with no renders the plan is as it was.
+    kokoro_voices: tuple[str, ...]
+    kokoro_val_voices: tuple[str, ...]
+    kokoro_speeds: tuple[float, ...]
+    kokoro_mix_share: float
+    kokoro_renders_train: int  # per phrase, training voices
+    kokoro_renders_val: int  # and validation voices
+    kokoro_other_renders: int  # per word or sentence (its voice validates or trains)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ def _plan(cfg: Config, cache: Path, jobs: int, label_items: tuple[tuple[str, int
     for text in other_texts:
         for voice in cfg.flite_train + cfg.flite_val:
             todo.append((text, flite(voice), "val" if voice in cfg.flite_val else "train"))
+    todo += _kokoro_todo(cfg, sorted(labels), other_texts)  # last: the draws above stay as they were
     paths = stop_head.render_all([(t[0], t[1]) for t in todo], cache, jobs, dry)
     items = []
     for (phrase, eng, split), p in zip(todo, paths, strict=True):
@@ -119,6 +130,28 @@ def _plan(cfg: Config, cache: Path, jobs: int, label_items: tuple[tuple[str, int
             items += [Item(str(p), label, split, int(rng.integers(1, 2**31)), f"{phrase} [{eng}]")
                       for _ in range(cfg.augmented)]
     return tuple(items)
+
+
+def _kokoro_todo(cfg: Config, phrases: list[str], other_texts: list[str]) -> list[tuple[str, str, str]]:
+    """Kokoro renders (text, engine, split): each phrase in training and validation voices, and
+    each "other" text once or more in either (one text in five validates)."""
+    if not (cfg.kokoro_renders_train or cfg.kokoro_renders_val or cfg.kokoro_other_renders):
+        return []
+    rng = np.random.default_rng(cfg.seed + 7)
+    voices = {"train": tuple(v for v in cfg.kokoro_voices if v not in cfg.kokoro_val_voices),
+              "val": cfg.kokoro_val_voices}
+
+    def engines(n: int, split: str) -> list[str]:
+        return kokoro_engines(rng, n, voices[split], cfg.kokoro_mix_share, cfg.kokoro_speeds)
+
+    todo = []
+    for phrase in phrases:
+        todo += [(phrase, e, "train") for e in engines(cfg.kokoro_renders_train, "train")]
+        todo += [(phrase, e, "val") for e in engines(cfg.kokoro_renders_val, "val")]
+    for i, text in enumerate(other_texts):
+        split = "val" if i % 5 == 4 else "train"
+        todo += [(text, e, split) for e in engines(cfg.kokoro_other_renders, split)]
+    return todo
 
 
 def phrase_of(text: str) -> str:
