@@ -66,7 +66,7 @@ def test_shipped_head_loads():
     head = ss.load_head()
     assert 0.0 < head.threshold < 1.0
     assert head.k >= 1 and head.w0.shape[0] == head.k * ss.EMB_DIM
-    assert head.meta["trained_by"] == "scripts/train_stop_head.py"
+    assert head.meta["trained_by"] == "python -m assistant.training configs/stop_head.yaml"
     assert StopSpotter().threshold == head.threshold
     assert StopSpotter(threshold=0.9).threshold == 0.9
 

@@ -4,12 +4,15 @@ MLP code the heads are trained with."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from assistant import registry
 from assistant.recognizers import mlp_head
 from assistant.recognizers import stop_spotter as ss
 from assistant.training import __main__ as cli
@@ -35,6 +38,12 @@ def test_every_shipped_model_has_a_config_that_plans_its_data_without_a_held_out
     assert len(lines) > 5000 and not list(tmp_path.glob("*.wav"))  # planned, nothing rendered
     assert any("\tspeech:" in line for line in lines)  # real tuning clips go in
     assert cli.held_out_in(lines) == []
+    # the shipped head is the one this config trains: it learnt from this very list
+    entry = registry.entries()[name]
+    assert entry.trained_by == f"python -m assistant.training assistant/training/configs/{name}.yaml"
+    assert registry.data_hash(sorted(lines)) == entry.data_hash, (
+        f"{name}: the config no longer plans the shipped head's data (a routine sentence or a "
+        f"setting changed?): retrain it with `python -m assistant.training {path.relative_to(ROOT)}`")
     if name == "stop_head":  # the plan is the config's: another seed draws other voices and augmentations
         other = type(cfg)(**{**cfg.__dict__, "seed": cfg.seed + 1})
         assert sorted(cli.TRAINERS[name][0].registry_data(other, tmp_path, 2)) != sorted(lines)
@@ -43,8 +52,9 @@ def test_every_shipped_model_has_a_config_that_plans_its_data_without_a_held_out
 def test_plan_only_prints_the_list_and_how_it_compares_with_the_shipped_head():
     done = run(str(config.named("pain_head")), "--plan-only")
     assert done.returncode == 0, done.stderr
-    assert "pain_head: 13" in done.stdout and "training-data lines" in done.stdout
-    assert "the shipped pain_head (trained at b49404bd1fee) learnt from" in done.stdout
+    assert re.search(r"^pain_head: \d{4,} training-data lines", done.stdout)
+    trained_at = registry.entries()["pain_head"].training_commit[:12]
+    assert f"the shipped pain_head (trained at {trained_at}) learnt from this very list" in done.stdout
 
 
 def test_a_held_out_clip_in_the_plan_is_refused(monkeypatch):
@@ -83,6 +93,24 @@ def test_the_heads_read_each_others_configs():
     # the benchmark's synthetic voices are never training voices
     assert not {"+m3", "+f3"} & set(scfg.variants) and not {165, 215} & set(scfg.speeds)
     assert not {"1.0", "0.8"} & set(scfg.festival_stretches)
+
+
+def test_the_command_head_validates_on_kokoro_voices_it_never_trains_on(tmp_path):
+    _, cfg = cli.load(config.named("command_head"))
+    items = command_head.plan(cfg, tmp_path, 2, dry=True)
+    assert not list(tmp_path.glob("*.wav"))
+    kokoro = [(it.split, it.text.split("[kokoro:")[1].split("|")[0].split("+"), it.label)
+              for it in items if "[kokoro:" in it.text]
+    val_voices = set(cfg.kokoro_val_voices)
+    assert {s for s, _, _ in kokoro} == {"train", "val"} and all(label for _, _, label in kokoro)
+    for split, voices, _ in kokoro:
+        assert (split == "val") == bool(val_voices & set(voices)), (split, voices)
+        assert split == "train" or set(voices) <= val_voices
+    # Kokoro's renders come from a generator of their own: without them, every other voice's
+    # renders and augmentations are drawn as they were
+    plain = dataclasses.replace(cfg, kokoro_renders_train=0, kokoro_renders_val=0, kokoro_other_renders=0)
+    without = {(it.path, it.aug) for it in command_head.plan(plain, tmp_path, 2, dry=True)}
+    assert without < {(it.path, it.aug) for it in items}
 
 
 def test_a_real_stop_gives_positive_windows_after_the_word_and_noise_gives_negatives():
