@@ -12,15 +12,6 @@ noise at -45 and -30 dBFS reached neither; a segment too many costs one transcri
 pocketsphinx's own endpointer took the residue of the assistant's voice for speech, so that a
 command said over the voice ran on into one segment of ten seconds and more, which the grammar
 drops as a sentence; Silero calls little of that residue speech (scripts/bench_echo.py).
-
-Voice activity is the higher of two states of Silero's network (hearing/vad.py): one carried
-over the stream, one cleared after every QUIET_RESET_S of quiet (under `off`, no segment open).
-Carried alone, the state drifted over some streams of words with pauses until clear words no
-longer reached `on`. Tuning-split real words, 90 a stream, 1.5 s pauses: in a stream where it
-drifted, 73 of 90 came into a segment carried alone, 89 with both; over 30 other streams
-(2700 words) carried alone lost 20, both together 11 (cleared alone, in 6 of them, lost 6 where
-carried alone lost 5: neither state is the better one). A minute of white or pink noise at -45
-or -30 dBFS gave no segment.
 """
 
 from __future__ import annotations
@@ -79,9 +70,6 @@ class Segmenter:
         return "in"
 
 
-QUIET_RESET_S = 1.0  # quiet between clearings of the voice-activity state
-
-
 class FrontEnd:
     def __init__(self, echo: EchoPath | None = None, embedding_k: int | None = None,
                  vad: SileroVad | None = None):
@@ -99,7 +87,6 @@ class FrontEnd:
             self.vad.reset()
         self.segments = Segmenter()
         self._samples = 0
-        self._quiet_s = 0.0  # quiet since the voice-activity state was last cleared
 
     def begin(self, t: float, mic: np.ndarray, played: np.ndarray | None) -> Block:
         mic = np.asarray(mic, dtype=np.int16)
@@ -114,11 +101,5 @@ class FrontEnd:
 
     def finish(self, block: Block) -> None:
         if self.vad is not None:
-            dt = len(block.audio) / RATE
             block.speech = self.vad.feed(block.audio)
-            block.segment = self.segments.update(block.speech, dt)
-            quiet = not self.segments.in_speech and block.speech < self.segments.off
-            self._quiet_s = self._quiet_s + dt if quiet else 0.0
-            if self._quiet_s >= QUIET_RESET_S - 1e-9:
-                self.vad.forget()
-                self._quiet_s = 0.0
+            block.segment = self.segments.update(block.speech, len(block.audio) / RATE)

@@ -35,15 +35,6 @@ def _session() -> ort.InferenceSession:
 
 
 class SileroVad:
-    """Two states of the one network, run as a batch of two on the same audio: one carried over
-    the whole stream, one cleared in quiet (`forget`); the probability is the higher of the two.
-
-    Over a long stream a carried state can drift (snakers4/silero-vad#725): after a minute or so
-    of words with pauses between them, clear words scored 0.1 to 0.3 that scored 0.97 and more
-    on a fresh state, no segment was cut and the second stage never heard them. A state cleared
-    in quiet has no such history, but on its own it missed about as many other words, which the
-    carried state heard (hearing/frontend.py has the figures). Either's "speech" is speech."""
-
     name = "silero"
 
     def __init__(self) -> None:
@@ -52,14 +43,10 @@ class SileroVad:
         self.reset()
 
     def reset(self) -> None:
-        self._state = np.zeros((2, 2, 128), np.float32)  # (layers, [carried, cleared], units)
+        self._state = np.zeros((2, 1, 128), np.float32)
         self._context = np.zeros((1, CONTEXT), np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
         self.probability = 0.0
-
-    def forget(self) -> None:
-        """Clear the second state, keeping the audio context and the carried state."""
-        self._state[:, 1] = 0.0
 
     def feed(self, block: np.ndarray) -> float:
         """The probability of speech in the newest whole chunk, after taking `block` (int16)."""
@@ -67,9 +54,7 @@ class SileroVad:
         while len(self._pending) >= CHUNK:
             x = np.concatenate([self._context, self._pending[None, :CHUNK]], axis=1)
             self._pending = self._pending[CHUNK:]
-            both = np.repeat(x, 2, axis=0)  # the same audio for either state
-            feed = {"input": both, "state": self._state, "sr": self._rate}
-            out, self._state = self._session.run(None, feed)
+            out, self._state = self._session.run(None, {"input": x, "state": self._state, "sr": self._rate})
             self._context = x[:, -CONTEXT:]
-            self.probability = float(out.max())
+            self.probability = float(out[0, 0])
         return self.probability
