@@ -168,3 +168,41 @@ def test_ducking(name, rows):
 def test_a_candidate_over_the_voice_that_the_echo_path_cannot_place_is_marked(span, over):
     _, out = judge(ArbiterState(), 10.0, [Candidate(h(10.0, Command.CONTINUE, final=True), span)])
     assert [(x.own_voice, x.over_voice) for x in out] == [(False, over)]
+
+
+class _Ear:
+    """A safety recognizer reading its results from a script: {block time: [commands]}."""
+
+    def __init__(self, name: str, script: dict[float, list[Command]]):
+        self.name, self.script, self.restarts = name, script, 0
+
+    def feed(self, block) -> list[Heard]:
+        return [Heard(block.t, c, c.value, final=False, path=self.name, start=block.t - 0.5)
+                for c in self.script.get(block.t, [])]
+
+    def restart(self) -> None:
+        self.restarts += 1
+
+
+def test_a_stop_told_to_the_session_ends_the_keyword_spotters_utterance():
+    """Its next result cannot join the person's "stop" to whatever follows it (the assistant's
+    own "Stopped." made "stop it hurts"); a stop the echo explains leaves it as it is."""
+    from types import SimpleNamespace
+
+    from assistant.hearing.stop_path import StopPath
+
+    spotter = _Ear("stop spotter", {1.0: [Command.STOP]})
+    kws = _Ear("keyword spotter", {})
+    path = StopPath([spotter, kws])
+    state, heard = path.hear(ArbiterState(), SimpleNamespace(t=0.5), None)
+    assert heard == [] and kws.restarts == 0
+    state, heard = path.hear(state, SimpleNamespace(t=1.0), None)
+    assert [h.command for h in heard] == [Command.STOP] and kws.restarts == 1 and spotter.restarts == 0
+    explained = StopPath([_Ear("stop spotter", {1.0: [Command.STOP]}), kws])
+
+    class _Echo:  # the voice was playing and the canceller took its usual 30 dB: the voice's own
+        def span(self, start, end):
+            return EchoSpan(playing=True, removal_db=30.0, baseline_db=30.0, raw=False, cancelling=True)
+
+    _, heard = explained.hear(ArbiterState(), SimpleNamespace(t=1.0), _Echo())
+    assert heard[0].own_voice and kws.restarts == 1
