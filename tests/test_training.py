@@ -101,7 +101,7 @@ def test_the_command_head_validates_on_kokoro_voices_it_never_trains_on(tmp_path
     assert not list(tmp_path.glob("*.wav"))
     kokoro = [(it.split, it.text.split("[kokoro:")[1].split("|")[0].split("+"), it.label)
               for it in items if "[kokoro:" in it.text]
-    val_voices = set(cfg.kokoro_val_voices)
+    val_voices = set(command_head.stop_config(cfg).kokoro_val_voices)
     assert {s for s, _, _ in kokoro} == {"train", "val"} and all(label for _, _, label in kokoro)
     for split, voices, _ in kokoro:
         assert (split == "val") == bool(val_voices & set(voices)), (split, voices)

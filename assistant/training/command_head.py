@@ -31,7 +31,7 @@ from . import config, corpus, stop_head
 from .augment import at_level, augment, padded, pink_noise, speech_bounds, to_int16
 from .corpus import RATE
 from .mlp import train_softmax
-from .synth import espeak_engines, flite_engine, kokoro_engines
+from .synth import espeak_engines, flite_engine
 
 NAV_PHRASES = {p: c for p, c in PHRASES.items() if c not in SAFETY}
 
@@ -55,13 +55,10 @@ class Config:
     flite_stretches: tuple[str, ...]
     flite_f0: tuple[int, ...]
     flite_renders: int
-    # Kokoro-82M's natural voices (and mixes of two): renders of each phrase, and of the stop
-    # head's words and the routine sentences as "other", so that a voice is never itself
-    # evidence of a command. A generator of their own: with no renders the plan is as it was.
-    kokoro_voices: tuple[str, ...]
-    kokoro_val_voices: tuple[str, ...]
-    kokoro_speeds: tuple[float, ...]
-    kokoro_mix_share: float
+    # Kokoro-82M's renders in the voices_of config's Kokoro voices, mixes and speeds (its
+    # validation voices validate here): of each phrase, and of the stop head's words and the
+    # routine sentences as "other", so that a voice is never itself evidence of a command. A
+    # generator of their own: with no renders the plan is as it was.
     kokoro_renders_train: int  # per phrase, training voices
     kokoro_renders_val: int  # and validation voices
     kokoro_other_renders: int  # per word or sentence (its voice validates or trains)
@@ -137,13 +134,7 @@ def _kokoro_todo(cfg: Config, phrases: list[str], other_texts: list[str]) -> lis
     each "other" text once or more in either (one text in five validates)."""
     if not (cfg.kokoro_renders_train or cfg.kokoro_renders_val or cfg.kokoro_other_renders):
         return []
-    rng = np.random.default_rng(cfg.seed + 7)
-    voices = {"train": tuple(v for v in cfg.kokoro_voices if v not in cfg.kokoro_val_voices),
-              "val": cfg.kokoro_val_voices}
-
-    def engines(n: int, split: str) -> list[str]:
-        return kokoro_engines(rng, n, voices[split], cfg.kokoro_mix_share, cfg.kokoro_speeds)
-
+    engines = stop_head.kokoro_draw(stop_config(cfg), np.random.default_rng(cfg.seed + 7))
     todo = []
     for phrase in phrases:
         todo += [(phrase, e, "train") for e in engines(cfg.kokoro_renders_train, "train")]

@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -169,6 +170,19 @@ def _engines(cfg: Config, rng: np.random.Generator, n: int, bases: tuple[str, ..
     return espeak_engines(rng, n, bases, cfg.variants, cfg.speeds, cfg.pitches)
 
 
+def kokoro_draw(cfg: Config, rng: np.random.Generator) -> Callable[[int, str], list[str]]:
+    """`draw(n, split)`: n Kokoro recipes in the config's validation voices ("val") or the others
+    ("train"), mixes and speeds as it sets them. The command and pain heads draw from the same
+    voices, so a voice that validates one head never trains another."""
+    train = tuple(v for v in cfg.kokoro_voices if v not in cfg.kokoro_val_voices)
+
+    def draw(n: int, split: str) -> list[str]:
+        voices = cfg.kokoro_val_voices if split == "val" else train
+        return kokoro_engines(rng, n, voices, cfg.kokoro_mix_share, cfg.kokoro_speeds)
+
+    return draw
+
+
 def _kokoro_todo(cfg: Config, negative_words: list[str]) -> list[tuple[str, str, str, str]]:
     """Kokoro renders (text, engine, role, split), from a generator of their own: with none
     asked for, the other draws stay as they were."""
@@ -176,11 +190,7 @@ def _kokoro_todo(cfg: Config, negative_words: list[str]) -> list[tuple[str, str,
     if not any(counts):
         return []
     rng = np.random.default_rng(cfg.seed + 7)
-    train = tuple(v for v in cfg.kokoro_voices if v not in cfg.kokoro_val_voices)
-
-    def engines(n: int, split: str) -> list[str]:
-        voices = cfg.kokoro_val_voices if split == "val" else train
-        return kokoro_engines(rng, n, voices, cfg.kokoro_mix_share, cfg.kokoro_speeds)
+    engines = kokoro_draw(cfg, rng)
 
     def text() -> str:
         return cfg.stop_texts[int(rng.integers(len(cfg.stop_texts)))]
