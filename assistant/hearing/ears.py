@@ -63,9 +63,7 @@ class Ears:
         `said`: (start, end, text) of what it played lately (arbiter.own_words)."""
         self.frontend.finish(block)
         if block.segment == "end":  # a keyword spotter's cepstral mean follows the stream
-            for r in self.stop.recognizers:
-                if hasattr(r, "restart"):
-                    r.restart()
+            self.stop.restart()
         out: list[Heard | Duck] = []
         if self.ducking is not None:
             person = False

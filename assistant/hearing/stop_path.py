@@ -68,18 +68,23 @@ class StopPath:
         for r in self.recognizers:
             r.reset()
 
+    def restart(self, but: frozenset[str] | set[str] = frozenset()) -> None:
+        """End the utterance of the recognizers that keep one (the keyword spotter), except
+        those named in `but`."""
+        for r in self.recognizers:
+            if r.name not in but and hasattr(r, "restart"):
+                r.restart()
+
     def hear(self, state: ArbiterState, block: Block,
              echo: EchoPath | None) -> tuple[ArbiterState, list[Heard]]:
         heard = [h for r in self.recognizers for h in r.feed(block)]
         if not heard:
             return state, []
         state, judged = judge(state, block.t, candidates(heard, echo), self.own)
-        stopped_by = {h.path for h in judged if h.command is Command.STOP and not h.own_voice}
-        for r in self.recognizers:
-            # A stop told to the session ends the utterance for the other safety recognizers: the
-            # keyword spotter otherwise went on to join the person's "stop" with the assistant's
-            # own "Stopped. Lift your hands." into "stop it hurts", and upgraded a stop to pain
-            # that nobody had. A pain said after the stop ("stop, it hurts") is its own phrase.
-            if stopped_by and r.name not in stopped_by and hasattr(r, "restart"):
-                r.restart()
+        # A stop told to the session ends the utterance for the other safety recognizers: the
+        # keyword spotter otherwise went on to join the person's "stop" with the assistant's own
+        # "Stopped. Lift your hands." into "stop it hurts", and upgraded a stop to pain that
+        # nobody had. A pain said after the stop ("stop, it hurts") is its own phrase.
+        if stopped_by := {h.path for h in judged if h.command is Command.STOP and not h.own_voice}:
+            self.restart(but=stopped_by)
         return state, judged
